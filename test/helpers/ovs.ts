@@ -1,0 +1,293 @@
+// A private Open vSwitch for tests and benches (DESIGN §7): ovsdb-server serving Open_vSwitch
+// and hardware_vtep on one unix socket in a temp dir, ovs-vswitchd (userspace datapath) inside
+// a fresh network namespace, one bridge whose ports are the switch ends of veth pairs.
+//
+//   const ovs = await startOvs({ ports: 48, bridge: 'br0', trunks: [1] });
+//   ovs.endpoint            // 'unix:/tmp/vmt-ovs-XXXX/db.sock' — give it to OvsdbDriver
+//   ovs.portNames           // ['swp1', …, 'swp48'] (switch ends, OVS ports); host ends: ovs.hostEnd('swp1') = 'hst1'
+//   ovs.netns               // the namespace holding the veths and ovs-vswitchd
+//   await ovs.vsctl('set', 'port', 'swp1', 'trunks=1,10')   // ground truth / operator edits
+//   await ovs.trunksOf('swp1')                               // [1, 10], read with ovs-vsctl
+//   await ovs.vtepctl('add-ls', 'ls0')                       // hardware_vtep (vtep-ctl)
+//   await ovs.killDb(); await ovs.restartDb();               // an OVSDB outage (vswitchd stays)
+//   await ovs.stop();                                        // idempotent; kills all, deletes netns + dir
+//
+// Always call stop() in afterAll. As a safety net, every instance still running when the
+// process exits is killed and its namespace deleted synchronously (a failed test, a Ctrl-C).
+// Needs root. Each instance has its own netns and temp dir, so test files may run in parallel.
+
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export const VSWITCH_SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
+export const VTEP_SCHEMA = '/usr/share/openvswitch/vtep.ovsschema';
+
+export interface OvsOptions {
+  /** number of veth-backed ports on the bridge (default 4) */
+  ports?: number;
+  /** bridge name (default br0) */
+  bridge?: string;
+  /** trunks each port starts with (default [1]; [] leaves trunks unset = all VLANs) */
+  trunks?: number[];
+  /** switch-end name prefix (default swp → swp1…); host ends are hst1… */
+  portPrefix?: string;
+  /** start ovs-vswitchd (default true); without it ports still exist in the database */
+  vswitchd?: boolean;
+}
+
+export interface Ovs {
+  dir: string;
+  /** unix:DIR/db.sock, serving Open_vSwitch and hardware_vtep */
+  endpoint: string;
+  socketPath: string;
+  netns: string;
+  bridge: string;
+  portNames: string[];
+  hostEnd(port: string): string;
+  vsctl(...args: string[]): Promise<string>;
+  vtepctl(...args: string[]): Promise<string>;
+  /** the port's trunks, sorted, read with ovs-vsctl */
+  trunksOf(port: string): Promise<number[]>;
+  /** SIGKILL ovsdb-server and wait until it is gone */
+  killDb(): Promise<void>;
+  /** start ovsdb-server again on the same files and socket; resolves once it accepts */
+  restartDb(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const live = new Set<() => void>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const cleanup of [...live]) cleanup();
+  });
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+function readPid(file: string): number | null {
+  try {
+    const pid = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function canConnect(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ path });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** ovs-vsctl's rendering of a set of integers: `[]`, `[1, 10]`, or a bare `10`. */
+export function parseVsctlIntSet(text: string): number[] {
+  const t = text.trim().replace(/^\[|\]$/g, '').trim();
+  if (t === '') return [];
+  return t
+    .split(',')
+    .map((s) => Number(s.trim()))
+    .sort((a, b) => a - b);
+}
+
+export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
+  const nPorts = opts.ports ?? 4;
+  const bridge = opts.bridge ?? 'br0';
+  const trunks = opts.trunks ?? [1];
+  const prefix = opts.portPrefix ?? 'swp';
+  const dir = mkdtempSync(join(tmpdir(), 'vmt-ovs-'));
+  const socketPath = join(dir, 'db.sock');
+  const endpoint = `unix:${socketPath}`;
+  const netns = `vmtovs-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const env: NodeJS.ProcessEnv = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir, OVS_SYSCONFDIR: dir };
+  const dbPid = join(dir, 'ovsdb-server.pid');
+  const swPid = join(dir, 'ovs-vswitchd.pid');
+  const portNames = Array.from({ length: nPorts }, (_, i) => `${prefix}${i + 1}`);
+  const hostEnd = (port: string): string => `hst${port.slice(prefix.length)}`;
+  let stopped = false;
+  let netnsCreated = false;
+
+  const killSync = (pidFile: string): void => {
+    const pid = readPid(pidFile);
+    if (pid && alive(pid)) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  const cleanupSync = (): void => {
+    if (stopped) return;
+    stopped = true;
+    live.delete(cleanupSync);
+    killSync(swPid);
+    killSync(dbPid);
+    if (netnsCreated) {
+      try {
+        execFileSync('ip', ['netns', 'del', netns], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  installExitHook();
+  live.add(cleanupSync);
+
+  const vsctl = (...args: string[]): Promise<string> => run('ovs-vsctl', [`--db=${endpoint}`, '--timeout=20', ...args], env);
+  const vtepctl = (...args: string[]): Promise<string> => run('vtep-ctl', [`--db=${endpoint}`, '--timeout=20', ...args], env);
+
+  const startDb = async (): Promise<void> => {
+    await run(
+      'ovsdb-server',
+      [
+        join(dir, 'conf.db'),
+        join(dir, 'vtep.db'),
+        `--remote=punix:${socketPath}`,
+        '--detach',
+        '--no-chdir',
+        `--pidfile=${dbPid}`,
+        `--log-file=${join(dir, 'ovsdb-server.log')}`,
+        `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
+      ],
+      env,
+    );
+    await waitFor('ovsdb-server socket', () => canConnect(socketPath));
+  };
+
+  try {
+    await run('ovsdb-tool', ['create', join(dir, 'conf.db'), VSWITCH_SCHEMA], env);
+    await run('ovsdb-tool', ['create', join(dir, 'vtep.db'), VTEP_SCHEMA], env);
+    await startDb();
+    await vsctl('--no-wait', 'init');
+
+    await run('ip', ['netns', 'add', netns], env);
+    netnsCreated = true;
+    const batch = ['link set lo up'];
+    for (const p of portNames) {
+      batch.push(`link add ${p} type veth peer name ${hostEnd(p)}`, `link set ${p} up`, `link set ${hostEnd(p)} up`);
+    }
+    await runBatch(netns, batch, env);
+
+    const vswitchd = opts.vswitchd ?? true;
+    if (vswitchd) {
+      await run(
+        'ip',
+        [
+          'netns',
+          'exec',
+          netns,
+          'ovs-vswitchd',
+          `unix:${socketPath}`,
+          '--detach',
+          '--no-chdir',
+          `--pidfile=${swPid}`,
+          `--log-file=${join(dir, 'ovs-vswitchd.log')}`,
+          `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`,
+        ],
+        env,
+      );
+    }
+    const args = [...(vswitchd ? [] : ['--no-wait']), 'add-br', bridge, '--', 'set', 'bridge', bridge, 'datapath_type=netdev'];
+    for (const p of portNames) {
+      args.push('--', 'add-port', bridge, p);
+      if (trunks.length > 0) args.push('--', 'set', 'port', p, `trunks=${trunks.join(',')}`);
+    }
+    await vsctl(...args);
+  } catch (err) {
+    cleanupSync();
+    throw err;
+  }
+
+  const killDb = async (): Promise<void> => {
+    const pid = readPid(dbPid);
+    if (!pid) throw new Error('ovsdb-server pid unknown');
+    if (alive(pid)) process.kill(pid, 'SIGKILL');
+    await waitFor('ovsdb-server to die', () => !alive(pid));
+  };
+
+  return {
+    dir,
+    endpoint,
+    socketPath,
+    netns,
+    bridge,
+    portNames,
+    hostEnd,
+    vsctl,
+    vtepctl,
+    async trunksOf(port: string): Promise<number[]> {
+      return parseVsctlIntSet(await vsctl('get', 'port', port, 'trunks'));
+    },
+    killDb,
+    async restartDb(): Promise<void> {
+      const pid = readPid(dbPid);
+      if (pid && alive(pid)) throw new Error('ovsdb-server is still running');
+      if (existsSync(socketPath)) rmSync(socketPath, { force: true });
+      await startDb();
+    },
+    async stop(): Promise<void> {
+      if (stopped) return;
+      // Ask nicely first so the logs end cleanly, then make sure.
+      for (const f of [swPid, dbPid]) {
+        const pid = readPid(f);
+        if (pid && alive(pid)) {
+          try {
+            process.kill(pid, 'SIGTERM');
+          } catch {
+            /* gone */
+          }
+          await waitFor(`${f} to exit`, () => !alive(pid), 3000).catch(() => undefined);
+        }
+      }
+      cleanupSync();
+    },
+  };
+}
+
+async function runBatch(netns: string, lines: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const child = execFile('ip', ['-n', netns, '-batch', '-'], { env, timeout: 60_000 }, (err, _out, stderr) => {
+      if (err) reject(new Error(`ip -batch: ${stderr.trim() || err.message}`));
+      else resolve();
+    });
+    child.stdin!.end(lines.join('\n') + '\n');
+  });
+}
