@@ -134,6 +134,41 @@ export interface Neighbor {
   lastSeen: number;
   /** ms since epoch, the last change of content (LLDP-MIB time mark) */
   lastChange: number;
+  /** chassis / port id bytes after the subtype, lower-case hex (LLDP-MIB serves the raw bytes) */
+  chassisIdRaw?: string;
+  portIdRaw?: string;
+  /** 802.1AB capability bits (0x04 bridge, 0x10 router, 0x80 station …); CDP mapped as lldpd does */
+  capabilities?: { supported: number; enabled: number } | null;
+  /** management addresses with their LLDP details (mgmtAddresses holds the same addresses as text) */
+  mgmt?: NeighborMgmtAddress[];
+  /** LLDP-MIB lldpRemIndex: per remote chassis, assigned on first sight (lldpd's counter) */
+  remIndex?: number;
+  /** CDP-only details */
+  cdp?: NeighborCdp | null;
+}
+
+export interface NeighborMgmtAddress {
+  /** IANA address family (1 IPv4, 2 IPv6, 6 MAC) */
+  family: number;
+  address: string;
+  /** address bytes, lower-case hex */
+  raw: string;
+  /** interface numbering: 1 unknown, 2 ifIndex, 3 system port number */
+  ifSubtype: number;
+  ifId: number;
+  /** dotted OID, '' when none */
+  oid: string;
+}
+
+export interface NeighborCdp {
+  deviceId: string;
+  platform: string | null;
+  softwareVersion: string | null;
+  nativeVlan: number | null;
+  duplex: 'full' | 'half' | null;
+  vtpDomain: string | null;
+  /** CDP capability word */
+  capabilities: number | null;
 }
 
 /** A neighbour resolved to a vCenter host NIC (core/match). */
