@@ -1,7 +1,7 @@
 // Cisco Discovery Protocol v1/v2 decoder (the PDU after the LLC/SNAP header). Pure,
 // bounds-checked, never throws. TLV lengths include their 4-byte header.
 
-import { ByteReader, hex, ipv4, ipv6, text } from './reader.js';
+import { ByteReader, displayText, hex, ipv4, ipv6 } from './reader.js';
 import { fail, ok, type DecodeError, type Result } from './decode-result.js';
 
 export interface CdpAddress {
@@ -118,7 +118,7 @@ export function decodeCdp(pdu: Uint8Array): Result<CdpFrame, DecodeError<CdpTlv>
 
 function decodeTlv(type: number, w: ByteReader, f: CdpFrame): CdpTlv | Bad {
   const name = CDP_TLV_NAMES[type] ?? `Unknown (0x${type.toString(16)})`;
-  const str = (): CdpTlv => ({ type, kind: 'text', name, text: text(w.rest()) });
+  const str = (): CdpTlv => ({ type, kind: 'text', name, text: displayText(w.rest()) });
   const num = (bytes: 1 | 2 | 4): CdpTlv | Bad => {
     if (!w.has(bytes)) return `${name}: ${w.remaining} bytes, need ${bytes}`;
     const value = bytes === 1 ? w.u8() : bytes === 2 ? w.u16() : w.u32();

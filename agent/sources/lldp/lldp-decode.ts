@@ -1,7 +1,7 @@
 // IEEE 802.1AB LLDPDU decoder (the bytes after the Ethernet header). Pure, bounds-checked,
 // never throws: see reader.ts for the cursor and decode-result.ts for the single error exit.
 
-import { ByteReader, hex, ipv4, ipv6, mac, text } from './reader.js';
+import { ByteReader, displayText, hex, ipv4, ipv6, mac, text } from './reader.js';
 import { fail, ok, type DecodeError, type Result } from './decode-result.js';
 import type { LldpFrame, LldpId, LldpMgmtAddress, LldpTlv, MedInventoryField, OrgValue } from './lldp-types.js';
 
@@ -105,13 +105,13 @@ function decodeTlv(type: number, len: number, w: ByteReader, f: LldpFrame): Lldp
       f.ttl = w.u16();
       return { type: 3, kind: 'ttl', ttl: f.ttl };
     case 4:
-      f.portDescr = text(w.rest());
+      f.portDescr = displayText(w.rest());
       return { type: 4, kind: 'port-description', text: f.portDescr };
     case 5:
-      f.sysName = text(w.rest());
+      f.sysName = displayText(w.rest());
       return { type: 5, kind: 'system-name', text: f.sysName };
     case 6:
-      f.sysDescr = text(w.rest());
+      f.sysDescr = displayText(w.rest());
       return { type: 6, kind: 'system-description', text: f.sysDescr };
     case 7: {
       if (len < 4) return `length ${len}, need 4`;

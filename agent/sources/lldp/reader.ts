@@ -116,6 +116,13 @@ export function mac(b: Uint8Array): string {
   return hex(b, ':');
 }
 
+/** Display text of a string TLV: trailing NULs (C-string senders) dropped, as tshark and lldpctl show it. */
+export function displayText(b: Uint8Array): string {
+  let n = b.length;
+  while (n > 0 && b[n - 1] === 0) n--;
+  return text(n === b.length ? b : b.subarray(0, n));
+}
+
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /** Text from the wire: UTF-8 with replacement characters, never a throw. */
