@@ -52,6 +52,8 @@ export interface Ovs {
   vtepctl(...args: string[]): Promise<string>;
   /** the port's trunks, sorted, read with ovs-vsctl */
   trunksOf(port: string): Promise<number[]>;
+  /** every port's trunks, sorted, in one ovs-vsctl call */
+  allTrunks(): Promise<Map<string, number[]>>;
   /** SIGKILL ovsdb-server and wait until it is gone */
   killDb(): Promise<void>;
   /** start ovsdb-server again on the same files and socket; resolves once it accepts */
@@ -255,6 +257,16 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
     vtepctl,
     async trunksOf(port: string): Promise<number[]> {
       return parseVsctlIntSet(await vsctl('get', 'port', port, 'trunks'));
+    },
+    async allTrunks(): Promise<Map<string, number[]>> {
+      const out = await vsctl('--format=json', '--columns=name,trunks', 'list', 'port');
+      const table = JSON.parse(out) as { data: [string, unknown][] };
+      const map = new Map<string, number[]>();
+      for (const [name, trunks] of table.data) {
+        const list = Array.isArray(trunks) && trunks[0] === 'set' ? (trunks[1] as number[]) : [trunks as number];
+        map.set(name, [...list].sort((a, b) => a - b));
+      }
+      return map;
     },
     killDb,
     async restartDb(): Promise<void> {
