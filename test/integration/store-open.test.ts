@@ -143,6 +143,26 @@ describe('store: files it must refuse without touching', () => {
     expect((await readFile(path)).equals(before)).toBe(true);
   });
 
+  it('refuses a newer schema that is still only in the WAL (a newer vmtrace crashed), file and WAL unchanged', async () => {
+    const path = fresh();
+    await populated(path);
+    // the newer writer stays open: its change sits in the WAL, not yet checkpointed into the file
+    const newer = await Connection.open(path, 'readwrite');
+    try {
+      await newer.exec('PRAGMA wal_autocheckpoint = 0');
+      await newer.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+      const before = await readFile(path);
+      const walBefore = await readFile(`${path}-wal`);
+      expect(before.readUInt32BE(60)).toBe(SCHEMA_VERSION); // the file's header still says the old version
+      const err = await rejection(Store.open(path, { logger }));
+      expect(err.code).toBe('STORE_TOO_NEW');
+      expect((await readFile(path)).equals(before)).toBe(true);
+      expect((await readFile(`${path}-wal`)).equals(walBefore)).toBe(true);
+    } finally {
+      await newer.close();
+    }
+  });
+
   const corruptions: { name: string; make: (path: string) => Promise<void> }[] = [
     {
       name: 'garbage written into the middle of a real database',
