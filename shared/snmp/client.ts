@@ -153,7 +153,7 @@ function v3User(c: Extract<SnmpCredentials, { version: '3' }>): SnmpV3User {
   return {
     name: c.user,
     level: netSnmp.SecurityLevel.authPriv,
-    authProtocol: netSnmp.AuthProtocols[c.auth],
+    authProtocol: netSnmp.AuthProtocols[c.auth === 'sha1' ? 'sha' : c.auth],
     authKey: c.authKey,
     privProtocol: priv,
     privKey: c.privKey,

@@ -5,10 +5,11 @@
 import { readFileSync, statSync } from 'node:fs';
 import { VmtraceError } from '../errors.js';
 
-export type AuthProtocol = 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+/** 'sha1' is the agent config's name for SHA-1; 'sha' the same, as net-snmp tools call it. */
+export type AuthProtocol = 'sha' | 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
 export type PrivProtocol = 'aes128' | 'aes256' | 'aes256c';
 
-export const AUTH_PROTOCOLS: readonly AuthProtocol[] = ['sha', 'sha224', 'sha256', 'sha384', 'sha512'];
+export const AUTH_PROTOCOLS: readonly AuthProtocol[] = ['sha', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512'];
 export const PRIV_PROTOCOLS: readonly PrivProtocol[] = ['aes128', 'aes256', 'aes256c'];
 
 export type SnmpCredentials =
