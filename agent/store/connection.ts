@@ -8,7 +8,11 @@ export type SqlValue = string | number | bigint | Buffer | null;
 export class Connection {
   private readonly statements = new Map<string, sqlite3.Statement>();
 
-  private constructor(private readonly db: sqlite3.Database) {}
+  private constructor(private readonly db: sqlite3.Database) {
+    // every call below passes a callback, so errors reach their caller; this only keeps a
+    // stray 'error' event from becoming an uncaught exception that kills the agent
+    db.on('error', () => undefined);
+  }
 
   static open(path: string, mode: 'readonly' | 'readwrite'): Promise<Connection> {
     const flags = mode === 'readonly' ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
@@ -40,17 +44,23 @@ export class Connection {
   }
 
   /** One statement, prepared once per connection and reused (the hot paths: ledger, journal). */
-  run(sql: string, params: SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
-    let stmt = this.statements.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.statements.set(sql, stmt);
-    }
-    const s = stmt;
+  async run(sql: string, params: SqlValue[] = []): Promise<{ changes: number; lastID: number }> {
+    const stmt = this.statements.get(sql) ?? (await this.prepare(sql));
     return new Promise((resolve, reject) => {
-      s.run(params, function (this: sqlite3.RunResult, err: Error | null) {
+      stmt.run(params, function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(err);
         else resolve({ changes: this.changes, lastID: this.lastID });
+      });
+    });
+  }
+
+  /** With a callback: node-sqlite3 emits an unhandled 'error' event (a crash) for a failed prepare without one. */
+  private prepare(sql: string): Promise<sqlite3.Statement> {
+    return new Promise((resolve, reject) => {
+      const stmt: sqlite3.Statement = this.db.prepare(sql, (err: Error | null) => {
+        if (err) return reject(err);
+        this.statements.set(sql, stmt);
+        resolve(stmt);
       });
     });
   }

@@ -153,6 +153,18 @@ describe('store: errors', () => {
     await s.close();
   });
 
+  it('rejects a statement that fails to prepare instead of crashing, and stays usable', async () => {
+    const c = await Connection.open(join(dir, 'prepare.db'), 'readwrite');
+    try {
+      await expect(c.run('INSERT INTO no_such_table VALUES (?)', [1])).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
+      await expect(c.run('INSERT INTO no_such_table VALUES (?)', [1])).rejects.toMatchObject({ code: 'SQLITE_ERROR' });
+      await c.exec('CREATE TABLE t (x INTEGER)');
+      expect(await c.run('INSERT INTO t VALUES (?)', [1])).toMatchObject({ changes: 1 });
+    } finally {
+      await c.close();
+    }
+  });
+
   it('reports a busy database as a transient STORE_ERROR', async () => {
     const path = fresh();
     const s = await Store.open(path, { logger, busyTimeoutMs: 50 });
