@@ -1,0 +1,58 @@
+// Answers a read PDU from the tree, within a size budget: shared by the UDP agent for v2c and
+// v3. Read-only: a SET is answered notWritable (the object exists) or noAccess.
+
+import { encodeVarbind } from './ber.js';
+import { PDU, type Pdu } from './message.js';
+import type { OidTree } from './tree.js';
+import { T, type Varbind } from './varbind.js';
+
+export const ERR = { noError: 0, tooBig: 1, genErr: 5, noAccess: 6, notWritable: 17 } as const;
+
+export interface Answer {
+  errorStatus: number;
+  errorIndex: number;
+  varbinds: Buffer[];
+}
+
+/** `budget`: bytes available for the encoded varbinds. */
+export function answer(pdu: Pdu, tree: OidTree, budget: number): Answer {
+  const encodeAll = (vbs: Varbind[], truncate: boolean): Answer => {
+    const out: Buffer[] = [];
+    let size = 0;
+    for (const vb of vbs) {
+      const b = encodeVarbind(vb);
+      size += b.length;
+      if (size > budget) {
+        if (truncate && out.length > 0) break;
+        return { errorStatus: ERR.tooBig, errorIndex: 0, varbinds: [] };
+      }
+      out.push(b);
+    }
+    return { errorStatus: ERR.noError, errorIndex: 0, varbinds: out };
+  };
+  switch (pdu.tag) {
+    case PDU.Get:
+      return encodeAll(pdu.varbinds.map((v) => tree.get(v.oid)), false);
+    case PDU.GetNext:
+      return encodeAll(pdu.varbinds.map((v) => tree.getNext(v.oid)), false);
+    case PDU.GetBulk: {
+      // Bound the work before encoding: no more varbinds than could possibly fit.
+      const limit = Math.max(1, Math.min(10_000, Math.floor(budget / 12)));
+      const vbs = tree.getBulk(pdu.varbinds.map((v) => v.oid), pdu.a, Math.min(pdu.b, limit), limit);
+      return encodeAll(vbs, true);
+    }
+    case PDU.Set: {
+      const first = pdu.varbinds[0];
+      const exists = first !== undefined && tree.get(first.oid).type < T.NoSuchObject;
+      const echo = pdu.varbinds.map((v) => encodeVarbind({ oid: v.oid, type: T.Null, value: null }));
+      const fits = echo.reduce((n, b) => n + b.length, 0) <= budget;
+      return {
+        errorStatus: exists ? ERR.notWritable : ERR.noAccess,
+        errorIndex: first ? 1 : 0,
+        varbinds: fits ? echo : [],
+      };
+    }
+    default:
+      return { errorStatus: ERR.genErr, errorIndex: 0, varbinds: [] };
+  }
+}

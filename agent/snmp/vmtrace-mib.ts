@@ -1,0 +1,189 @@
+// AgentStateView → the instances of VMTRACE-MIB, in OID order (scalars, then each table
+// column by column, rows by index), so the tree needs no sort. OIDs and enum numbers come
+// from shared/mib/oids.ts, generated from the MIB itself.
+
+import { ENUMS, oidArray, type VmtraceName } from '../../shared/mib/oids.js';
+import type { AgentStateView } from '../../shared/status.js';
+import { formatVlans, vlanBitmap } from '../../shared/vlan.js';
+import type { VlanId } from '../../shared/model.js';
+import { T, type Value, type Varbind } from './varbind.js';
+
+type Cell = [type: number, value: Value];
+
+const MAX_TEXT = 255;
+
+/** DisplayString: UTF-8, at most 255 octets (cut on a character boundary, ending in '...'). */
+export function text(s: string | null | undefined): Cell {
+  const buf = Buffer.from(s ?? '', 'utf8');
+  if (buf.length <= MAX_TEXT) return [T.OctetString, buf];
+  let cut = MAX_TEXT - 3;
+  while (cut > 0 && (buf[cut]! & 0xc0) === 0x80) cut--;
+  return [T.OctetString, Buffer.concat([buf.subarray(0, cut), Buffer.from('...')])];
+}
+
+const int = (n: number): Cell => [T.Integer, n | 0];
+const gauge = (n: number): Cell => [T.Gauge32, Math.max(0, Math.min(0xffffffff, Math.round(n)))];
+const c64 = (n: number | undefined): Cell => [T.Counter64, BigInt(Math.max(0, Math.floor(n ?? 0)))];
+const truth = (b: boolean): Cell => int(b ? 1 : 2);
+const epoch = (ms: number | null | undefined): Cell => gauge(ms ? Math.floor(ms / 1000) : 0);
+const vlanOrNone = (v: VlanId | null | undefined): Cell => int(v === null || v === undefined ? -1 : v);
+
+/** 512-octet bitmap; VLAN 0 and 4095 never set (MIB: VmtraceVlanBitmap). */
+function bitmap(vlans: VlanId[]): Cell {
+  return [T.OctetString, vlanBitmap(vlans.filter((v) => v > 0 && v < 4095))];
+}
+
+function vlanList(vlans: VlanId[]): Cell {
+  return text(formatVlans(vlans.filter((v) => v > 0 && v < 4095)));
+}
+
+function mac(m: string): Cell {
+  const bytes = m.split(/[:-]/).map((h) => parseInt(h, 16));
+  const ok = bytes.length === 6 && bytes.every((b) => Number.isInteger(b) && b >= 0 && b <= 255);
+  return [T.OctetString, Buffer.from(ok ? bytes : [0, 0, 0, 0, 0, 0])];
+}
+
+function enumOf<N extends keyof typeof ENUMS>(name: N, key: string, fallback: number): Cell {
+  const table = ENUMS[name] as Record<string, number>;
+  return int(table[key] ?? fallback);
+}
+
+function scalar(out: Varbind[], name: VmtraceName, cell: Cell): void {
+  out.push({ oid: [...oidArray(name), 0], type: cell[0], value: cell[1] });
+}
+
+/** Emits a table column-major; `rows` must be sorted by index (re-sorted here if not). */
+function table<R>(
+  out: Varbind[],
+  entry: VmtraceName,
+  rows: R[],
+  index: (r: R) => number,
+  columns: Array<[column: number, cell: (r: R) => Cell]>,
+): void {
+  const base = oidArray(entry);
+  const sorted = rows.map((r) => ({ r, i: index(r) })).filter((x) => Number.isInteger(x.i) && x.i > 0);
+  sorted.sort((a, b) => a.i - b.i);
+  const unique = sorted.filter((x, k) => k === 0 || sorted[k - 1]!.i !== x.i);
+  for (const [col, cell] of [...columns].sort((a, b) => a[0] - b[0])) {
+    for (const { r, i } of unique) {
+      const [type, value] = cell(r);
+      out.push({ oid: [...base, col, i], type, value });
+    }
+  }
+}
+
+export interface VmtraceMibExtras {
+  /** our own count of dropped SNMP packets (overrides the view's) */
+  snmpBadPackets?: number;
+}
+
+export function vmtraceVarbinds(view: AgentStateView, extras: VmtraceMibExtras = {}): Varbind[] {
+  const out: Varbind[] = [];
+  const s = view.summary();
+  scalar(out, 'vmtraceSwitchName', text(s.switchName));
+  scalar(out, 'vmtraceVersion', text(s.version));
+  scalar(out, 'vmtraceMode', int(s.mode === 'dry-run' ? ENUMS.vmtraceMode.dryRun : ENUMS.vmtraceMode.enforce));
+  scalar(out, 'vmtraceStartTime', epoch(s.startedAt));
+  scalar(out, 'vmtraceVcenterCount', gauge(s.vcenters.length));
+  scalar(out, 'vmtraceVcentersSynced', gauge(s.vcenters.filter((v) => v.state === 'synced').length));
+  scalar(out, 'vmtracePortCount', gauge(s.counts.ports));
+  scalar(out, 'vmtraceManagedPortCount', gauge(s.counts.managedPorts));
+  scalar(out, 'vmtraceHostCount', gauge(s.counts.hosts));
+  scalar(out, 'vmtraceVmCount', gauge(s.counts.vms));
+  scalar(out, 'vmtraceVnicCount', gauge(s.counts.vnics));
+  scalar(out, 'vmtraceNeighborCount', gauge(s.counts.neighbors));
+  scalar(out, 'vmtraceVlanAdds', c64(s.counters.vlanAdds));
+  scalar(out, 'vmtraceVlanRemoves', c64(s.counters.vlanRemoves));
+  scalar(out, 'vmtracePlansApplied', c64(s.counters.plansApplied));
+  scalar(out, 'vmtracePlansRefused', c64(s.counters.plansRefused));
+  scalar(out, 'vmtraceLimitRefusals', c64(s.counters.limitRefusals));
+  scalar(out, 'vmtraceApplyErrors', c64(s.counters.applyErrors));
+  scalar(out, 'vmtraceMalformedFrames', c64(s.counters.malformedFrames));
+  scalar(out, 'vmtraceSnmpBadPackets', c64(extras.snmpBadPackets ?? s.counters.snmpBadPackets));
+  scalar(out, 'vmtraceLastChangeLatency', gauge(s.lastChangeLatencyMs ?? 0));
+  scalar(out, 'vmtraceAvgChangeLatency', gauge(s.avgChangeLatencyMs ?? 0));
+  scalar(out, 'vmtraceFrozen', truth(s.frozen));
+  scalar(out, 'vmtraceFrozenReason', text(s.frozen ? s.frozenReason : ''));
+
+  table(out, 'vmtraceVcenterEntry', s.vcenters.map((v, i) => ({ v, i: i + 1 })), (r) => r.i, [
+    [2, (r) => text(r.v.name)],
+    [3, (r) => enumOf('vmtraceVcenterState', r.v.state, ENUMS.vmtraceVcenterState.disconnected)],
+    [4, (r) => epoch(r.v.lastSync)],
+    [5, (r) => text(r.v.error ?? '')],
+  ]);
+
+  table(out, 'vmtracePortEntry', view.ports(), (p) => p.ifIndex, [
+    [2, (p) => text(p.name)],
+    [3, (p) => text(p.neighborHost)],
+    [4, (p) => text(p.neighborNic)],
+    [5, (p) => enumOf('vmtracePortNeighborProtocol', p.neighborProtocol ?? 'none', ENUMS.vmtracePortNeighborProtocol.none)],
+    [6, (p) => truth(p.managed)],
+    [7, (p) => bitmap(p.vlans)],
+    [8, (p) => vlanList(p.vlans)],
+    [9, (p) => bitmap(p.staticVlans)],
+    [10, (p) => vlanList(p.staticVlans)],
+    [11, (p) => bitmap(p.dynamicVlans)],
+    [12, (p) => vlanList(p.dynamicVlans)],
+    [13, (p) => bitmap(p.ownedVlans)],
+    [14, (p) => vlanList(p.ownedVlans)],
+    [15, (p) => bitmap(p.missingVlans)],
+    [16, (p) => vlanList(p.missingVlans)],
+    [17, (p) => bitmap(p.surplusVlans)],
+    [18, (p) => vlanList(p.surplusVlans)],
+    [19, (p) => enumOf('vmtracePortState', p.state, ENUMS.vmtracePortState.ok)],
+    [20, (p) => text(p.state === 'ok' ? '' : p.reason)],
+    [21, (p) => gauge(p.vlans.length)],
+    [22, (p) => gauge(p.missingVlans.length)],
+    [23, (p) => gauge(p.surplusVlans.length)],
+  ]);
+
+  table(out, 'vmtraceVmEntry', view.vms(), (v) => v.index, [
+    [2, (v) => text(v.name)],
+    [3, (v) => text(v.vcenter)],
+    [4, (v) => text(v.moid)],
+    [5, (v) => text(v.uuid)],
+    [6, (v) => enumOf('vmtraceVmPowerState', v.powerState, ENUMS.vmtraceVmPowerState.unknown)],
+    [7, (v) => text(v.host)],
+  ]);
+
+  table(out, 'vmtraceVnicEntry', view.vnics(), (n) => n.index, [
+    [2, (n) => int(Math.max(0, n.vmIndex))],
+    [3, (n) => text(n.vmName)],
+    [4, (n) => mac(n.mac)],
+    [5, (n) => text(n.portgroup)],
+    [6, (n) => vlanOrNone(n.vlan)],
+    [7, (n) => gauge(n.vni ?? 0)],
+    [8, (n) => int(n.ifIndex ?? 0)],
+  ]);
+
+  table(out, 'vmtraceVtepEntry', view.vteps(), (v) => v.index, [
+    [2, (v) => gauge(v.vni)],
+    [3, (v) => vlanOrNone(v.vlan)],
+    [4, (v) => text(v.port)],
+    [5, (v) => gauge(v.remoteMacs)],
+    [6, (v) => text(v.remoteVteps.join(','))],
+  ]);
+
+  table(out, 'vmtraceEventEntry', view.events(), (e) => e.index, [
+    [2, (e) => epoch(e.at)],
+    [3, (e) => text(e.kind)],
+    [4, (e) => text(e.port)],
+    [5, (e) => vlanOrNone(e.vlan)],
+    [6, (e) => text(e.message)],
+  ]);
+
+  table(out, 'vmtraceNeighborEntry', view.neighbors().map((n, i) => ({ n, i: i + 1 })), (r) => r.i, [
+    [2, (r) => int(Math.max(0, r.n.ifIndex))],
+    [3, (r) => text(r.n.port)],
+    [4, (r) => enumOf('vmtraceNeighborProtocol', r.n.protocol, ENUMS.vmtraceNeighborProtocol.lldp)],
+    [5, (r) => text(r.n.chassisId)],
+    [6, (r) => text(r.n.portId)],
+    [7, (r) => text(r.n.sysName)],
+    [8, (r) => text(r.n.sysDescr)],
+    [9, (r) => text(r.n.mgmtAddresses.join(','))],
+    [10, (r) => gauge(r.n.ttl)],
+    [11, (r) => text(r.n.host)],
+    [12, (r) => text(r.n.nic)],
+  ]);
+  return out;
+}
