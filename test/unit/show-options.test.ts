@@ -87,3 +87,46 @@ describe('resolveCredentials', () => {
     ).toBe('USAGE');
   });
 });
+
+describe('showMain (argv → exit code), before any packet is sent', () => {
+  class Sink {
+    text = '';
+    write(chunk: string): boolean {
+      this.text += chunk;
+      return true;
+    }
+  }
+  async function main(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; out: string; err: string }> {
+    const { showMain } = await import('../../agent/cli/show.js');
+    const out = new Sink();
+    const err = new Sink();
+    const code = await showMain(argv, out as unknown as NodeJS.WritableStream, err as unknown as NodeJS.WritableStream, env);
+    return { code, out: out.text, err: err.text };
+  }
+
+  it.each([
+    [['bogus'], 'unknown subcommand "bogus"'],
+    [[], 'show what?'],
+    [['ports', 'extra'], 'unexpected argument "extra"'],
+    [['ports', '--nope'], "Unknown option '--nope'"],
+    [['ports', '--v3-user', 'nms'], 'SNMPv3 needs --v3-user, --v3-auth-key-file and --v3-priv-key-file'],
+    [['ports', '--timeout', 'soon'], '--timeout soon: give seconds'],
+  ])('%j → exit 1: %s', async (argv, message) => {
+    const r = await main(argv);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err.split('\n')[0]).toContain(message);
+    expect(r.err).toContain('usage: vmtrace show');
+  });
+
+  it('no credentials anywhere → exit 1, one line, no default community tried', async () => {
+    const r = await main(['summary', '--agent', '127.0.0.1:9']);
+    expect(r).toEqual({ code: 1, out: '', err: 'vmtrace show: no SNMP credentials: give --community-file FILE, set VMTRACE_SNMP_COMMUNITY, or use SNMPv3 (--v3-user …)\n' });
+  });
+
+  it('--help prints the usage', async () => {
+    const r = await main(['--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('--community-file FILE');
+  });
+});
