@@ -1,0 +1,167 @@
+// One logged-in vCenter session and the server-side objects vmtrace creates in it (container
+// view, dedicated property collector with its filters, event collector). Everything created is
+// destroyed in `close()`, which also logs out: orphaned sessions linger on vCenter for hours and
+// enough of them lock every API client out.
+
+import { readFile } from 'node:fs/promises';
+import { VmtraceError, errorMessage } from '../../../shared/errors.js';
+import type { Logger } from '../../log.js';
+import { WATCHED_EVENTS } from './events.js';
+import { makeAgent } from './tls.js';
+import { Transport } from './transport.js';
+import { VIEW_TYPES, WATCHED_PROPERTIES } from './translate.js';
+import { VimApi, mo, viewFilterSpec, type ServiceContent, type SoapMoRef } from './vim-api.js';
+
+export interface VcenterConfig {
+  /** facts carry it; unique across vCenters */
+  name: string;
+  url: string;
+  username: string;
+  passwordFile: string;
+  thumbprint?: string | undefined;
+  caFile?: string | undefined;
+}
+
+export interface VcenterTimeouts {
+  /** every ordinary call */
+  callMs: number;
+  /** a page of the first sync (large) */
+  syncMs: number;
+  /** WaitForUpdatesEx maxWaitSeconds; the socket gets waitSlackMs more */
+  waitSeconds: number;
+  waitSlackMs: number;
+  /** keep-alive period (CurrentTime) */
+  keepaliveMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  /** WaitForUpdatesEx maxObjectUpdates / RetrievePropertiesEx maxObjects */
+  pageSize: number;
+  /** the event collector's page (latestPage) */
+  eventPageSize: number;
+}
+
+export const DEFAULT_TIMEOUTS: VcenterTimeouts = {
+  callMs: 15_000,
+  syncMs: 120_000,
+  waitSeconds: 30,
+  waitSlackMs: 10_000,
+  keepaliveMs: 120_000,
+  backoffMinMs: 1_000,
+  backoffMaxMs: 60_000,
+  pageSize: 1_000,
+  eventPageSize: 200,
+};
+
+export function urlOf(cfg: VcenterConfig): URL {
+  let u: URL;
+  try {
+    u = new URL(cfg.url);
+  } catch {
+    throw new VmtraceError('CONFIG_INVALID', `vCenter ${cfg.name}: url ${cfg.url} is not a URL`);
+  }
+  if (u.protocol !== 'https:') throw new VmtraceError('CONFIG_INVALID', `vCenter ${cfg.name}: url must be https (got ${u.protocol})`);
+  u.username = '';
+  u.password = '';
+  if (u.pathname === '/' || u.pathname === '') u.pathname = '/sdk';
+  return u;
+}
+
+export async function readPassword(cfg: VcenterConfig): Promise<string> {
+  try {
+    // one trailing newline is the file's, not the password's
+    return (await readFile(cfg.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+  } catch (err) {
+    throw new VmtraceError('CONFIG_UNREADABLE', `vCenter ${cfg.name}: cannot read passwordFile ${cfg.passwordFile}: ${errorMessage(err)}`);
+  }
+}
+
+export class Session {
+  view: SoapMoRef | null = null;
+  collector: SoapMoRef | null = null;
+  inventoryFilter: string | null = null;
+  eventFilter: string | null = null;
+  eventCollector: SoapMoRef | null = null;
+  private loggedIn = false;
+  private closed = false;
+
+  private constructor(
+    readonly cfg: VcenterConfig,
+    readonly api: VimApi,
+    readonly transport: Transport,
+    readonly sc: ServiceContent,
+    private readonly timeouts: VcenterTimeouts,
+  ) {}
+
+  /** Connect, read ServiceContent, log in. On any failure nothing is left open. */
+  static async open(cfg: VcenterConfig, timeouts: VcenterTimeouts): Promise<Session> {
+    const transport = new Transport(urlOf(cfg), makeAgent(cfg, cfg.name), cfg.name);
+    let s: Session | null = null;
+    try {
+      const api = await VimApi.create(transport, cfg.name, timeouts.callMs);
+      const sc = await api.retrieveServiceContent();
+      s = new Session(cfg, api, transport, sc, timeouts);
+      const password = await readPassword(cfg);
+      await api.login(sc.sessionManager, cfg.username, password);
+      s.loggedIn = true;
+      return s;
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+  }
+
+  /** The container view and a dedicated property collector with the inventory filter. */
+  async createInventoryFilter(): Promise<void> {
+    const { api, sc } = this;
+    this.view = await api.createContainerView(sc.viewManager, sc.rootFolder, VIEW_TYPES);
+    this.collector = await api.createPropertyCollector(sc.propertyCollector);
+    const f = await api.createFilter(this.collector, viewFilterSpec(this.view, WATCHED_PROPERTIES));
+    this.inventoryFilter = f.$value;
+  }
+
+  /**
+   * An event collector for the events we act on, watched through the same property collector
+   * (its latestPage), so events and inventory changes arrive in one ordered stream.
+   */
+  async createEventFilter(): Promise<void> {
+    if (!this.sc.eventManager || !this.collector) return;
+    this.eventCollector = await this.api.createCollectorForEvents(this.sc.eventManager, WATCHED_EVENTS);
+    await this.api.setCollectorPageSize(this.eventCollector, this.timeouts.eventPageSize);
+    const f = await this.api.createFilter(this.collector, {
+      propSet: [{ type: 'EventHistoryCollector', all: false, pathSet: ['latestPage'] }],
+      objectSet: [{ obj: this.eventCollector, skip: false }],
+    });
+    this.eventFilter = f.$value;
+  }
+
+  /**
+   * Destroy what we created and log out, each step bounded by the call timeout; failures are
+   * expected here (the session may be gone already) and only logged.
+   */
+  async close(log: Logger): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.transport.abortAll();
+    const step = async (what: string, fn: () => Promise<void>): Promise<boolean> => {
+      try {
+        await fn();
+        return true;
+      } catch (err) {
+        log.debug({ err: errorMessage(err) }, `vCenter cleanup: ${what} failed`);
+        return false;
+      }
+    };
+    if (this.loggedIn) {
+      // if the first call shows the session is gone, skip the rest (they would fail alike)
+      const alive = !this.collector || (await step('DestroyPropertyCollector', () => this.api.destroyPropertyCollector(this.collector!)));
+      if (alive) {
+        if (this.eventCollector) await step('DestroyCollector', () => this.api.destroyCollector(this.eventCollector!));
+        if (this.view) await step('DestroyView', () => this.api.destroyView(this.view!));
+        await step('Logout', () => this.api.logout(this.sc.sessionManager));
+      }
+    }
+    this.transport.close();
+  }
+}
+
+export { mo };

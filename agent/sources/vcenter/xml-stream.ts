@@ -1,0 +1,120 @@
+// A streaming reader for vSphere SOAP responses. Large answers (the first sync of 10k VMs is
+// ≈60 MB) are never held whole: saxes parses each network chunk as it arrives, and only the
+// subtrees a caller asks for (one ObjectUpdate, one Event…) are built as small XNode trees,
+// handed over and dropped. Element names are local names (prefixes vary between servers);
+// `xsi:type` is kept as `type`, the only polymorphism marker vSphere uses.
+
+import { SaxesParser, type SaxesTagNS } from 'saxes';
+
+const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
+
+export interface XNode {
+  name: string;
+  /** xsi:type, without prefix; null when absent */
+  type: string | null;
+  attrs: Record<string, string>;
+  text: string;
+  children: XNode[];
+}
+
+/** Decides from the element path (local names, Envelope first) whether to collect a subtree. */
+export type CollectRule = (path: readonly string[]) => boolean;
+
+export class SoapStreamReader {
+  private readonly parser = new SaxesParser({ xmlns: true });
+  private readonly path: string[] = [];
+  private readonly stack: XNode[] = [];
+  /** depth at which the current collected subtree starts, -1 when not collecting */
+  private collectDepth = -1;
+  private error: Error | null = null;
+  fault: XNode | null = null;
+
+  constructor(
+    private readonly collect: CollectRule,
+    private readonly onNode: (node: XNode, path: readonly string[]) => void,
+  ) {
+    this.parser.on('opentag', (tag) => this.open(tag as SaxesTagNS));
+    this.parser.on('text', (t) => this.text(t));
+    this.parser.on('cdata', (t) => this.text(t));
+    this.parser.on('closetag', () => this.close());
+    this.parser.on('error', (err) => {
+      this.error ??= err;
+    });
+  }
+
+  write(chunk: string): void {
+    if (this.error) throw this.error;
+    this.parser.write(chunk);
+    if (this.error) throw this.error;
+  }
+
+  end(): void {
+    if (this.error) throw this.error;
+    this.parser.close();
+    if (this.error) throw this.error;
+  }
+
+  private open(tag: SaxesTagNS): void {
+    const name = tag.local;
+    this.path.push(name);
+    const depth = this.path.length;
+    const isFault = name === 'Fault' && this.path[depth - 2] === 'Body';
+    if (this.collectDepth < 0 && !isFault && !this.collect(this.path)) return;
+    const attrs: Record<string, string> = {};
+    let type: string | null = null;
+    for (const a of Object.values(tag.attributes)) {
+      if (a.uri === XSI && a.local === 'type') type = a.value.includes(':') ? a.value.slice(a.value.indexOf(':') + 1) : a.value;
+      else if (a.prefix !== 'xmlns' && a.name !== 'xmlns') attrs[a.local] = a.value;
+    }
+    const node: XNode = { name, type, attrs, text: '', children: [] };
+    if (this.collectDepth < 0) this.collectDepth = depth;
+    else this.stack[this.stack.length - 1]!.children.push(node);
+    this.stack.push(node);
+  }
+
+  private text(t: string): void {
+    const top = this.stack[this.stack.length - 1];
+    if (top) top.text += t;
+  }
+
+  private close(): void {
+    const depth = this.path.length;
+    if (this.collectDepth > 0 && depth >= this.collectDepth) {
+      const node = this.stack.pop()!;
+      if (node.children.length > 0) node.text = ''; // indentation between children
+      if (depth === this.collectDepth) {
+        this.collectDepth = -1;
+        if (node.name === 'Fault' && this.path[depth - 2] === 'Body') this.fault = node;
+        else this.onNode(node, this.path);
+      }
+    }
+    this.path.pop();
+  }
+}
+
+// Small accessors used by the translator: children by local name, typed leaf values.
+
+export function child(n: XNode | undefined, name: string): XNode | undefined {
+  if (!n) return undefined;
+  for (const c of n.children) if (c.name === name) return c;
+  return undefined;
+}
+
+export function childrenNamed(n: XNode | undefined, name: string): XNode[] {
+  if (!n) return [];
+  return n.children.filter((c) => c.name === name);
+}
+
+export function textOf(n: XNode | undefined, name: string): string | undefined {
+  const c = child(n, name);
+  return c === undefined ? undefined : c.text;
+}
+
+/** Parse a whole (small) document and return the collected nodes. */
+export function parseAll(xml: string, collect: CollectRule): { nodes: XNode[]; fault: XNode | null } {
+  const nodes: XNode[] = [];
+  const r = new SoapStreamReader(collect, (n) => nodes.push(n));
+  r.write(xml);
+  r.end();
+  return { nodes, fault: r.fault };
+}
