@@ -39,6 +39,11 @@ export interface StoreOptions {
   journalCap?: number;
   /** ms SQLite waits on a lock held by another process (e.g. a CLI reading the store). Default 5,000. */
   busyTimeoutMs?: number;
+  /**
+   * Read an existing store without writing to it (a CLI beside a running agent): no migration,
+   * no trim; every write rejects with STORE_ERROR. The file must exist at the current schema.
+   */
+  readonly?: boolean;
 }
 
 export interface StoreBatch {
@@ -76,6 +81,7 @@ export class Store {
     private readonly version: number,
     readonly journalCap: number,
     private readonly logger: Logger,
+    private readonly readOnly: boolean = false,
   ) {}
 
   /**
@@ -89,16 +95,12 @@ export class Store {
       throw new VmtraceError('STORE_ERROR', `store ${path}: journalCap must be a positive integer, not ${cap}`);
     }
     const size = await checkLocation(path);
+    if (opts.readonly) return Store.openReadOnly(path, size, cap, opts);
     if (size !== null && size > 0) await preflight(path);
 
-    let conn: Connection;
+    const conn = await openConnection(path, 'readwrite');
     try {
-      conn = await Connection.open(path, 'readwrite');
-    } catch (err) {
-      throw toStoreError(err, path, 'open');
-    }
-    try {
-      await conn.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+      await conn.exec(busyTimeoutPragma(opts));
       // checked again on the writable connection: another process may have upgraded it since
       const found = await userVersion(conn);
       if (found > SCHEMA_VERSION) throw tooNewError(path, found);
@@ -113,6 +115,22 @@ export class Store {
       await store.transaction('NORMAL', () => store.trimJournal());
       opts.logger.info({ store: path, schema: version, journalCap: cap }, 'store opened');
       return store;
+    } catch (err) {
+      await conn.close().catch(() => undefined);
+      throw toStoreError(err, path, 'open');
+    }
+  }
+
+  private static async openReadOnly(path: string, size: number | null, cap: number, opts: StoreOptions): Promise<Store> {
+    if (!size) throw new VmtraceError('STORE_ERROR', `store ${path} does not exist yet (the agent creates it on its first start)`);
+    const conn = await openConnection(path, 'readonly');
+    try {
+      await conn.exec(busyTimeoutPragma(opts));
+      const version = await checkReadOnly(path, conn);
+      if (version < SCHEMA_VERSION) {
+        throw new VmtraceError('STORE_ERROR', `store ${path} has schema version ${version}, older than this vmtrace (${SCHEMA_VERSION}): start the agent once to migrate it`);
+      }
+      return new Store(path, conn, version, cap, opts.logger, true);
     } catch (err) {
       await conn.close().catch(() => undefined);
       throw toStoreError(err, path, 'open');
@@ -254,6 +272,7 @@ export class Store {
   }
 
   private async transaction(level: SyncLevel, body: () => Promise<void>): Promise<void> {
+    if (this.readOnly) throw new VmtraceError('STORE_ERROR', `store ${this.path}: opened read-only, no writes`);
     if (this.sync !== level) {
       await this.conn.exec(`PRAGMA synchronous = ${level}`);
       this.sync = level;
@@ -284,6 +303,10 @@ export function storePath(stateDir: string): string {
   return `${stateDir.replace(/\/+$/, '')}/vmtrace.db`;
 }
 
+function busyTimeoutPragma(opts: StoreOptions): string {
+  return `PRAGMA busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`;
+}
+
 async function runIntegrityCheck(conn: Connection): Promise<'ok' | string> {
   const rows = await conn.all<{ integrity_check: string }>('PRAGMA integrity_check(20)');
   const lines = rows.map((r) => r.integrity_check);
@@ -312,22 +335,34 @@ async function checkLocation(path: string): Promise<number | null> {
   return f ? f.size : null;
 }
 
-/** Reads an existing file read-only: version and integrity, before any writable connection. */
-async function preflight(path: string): Promise<void> {
-  let conn: Connection;
-  try {
-    conn = await Connection.open(path, 'readonly');
-  } catch (err) {
-    throw toStoreError(err, path, 'open');
-  }
+/** Version and integrity through a read-only connection; returns the file's schema version. */
+async function checkReadOnly(path: string, conn: Connection): Promise<number> {
   try {
     const found = await userVersion(conn);
     if (found > SCHEMA_VERSION) throw tooNewError(path, found);
     const verdict = await runIntegrityCheck(conn);
     if (verdict !== 'ok') throw corruptError(path, `integrity_check: ${verdict}`);
+    return found;
   } catch (err) {
     throw toStoreError(err, path, 'check');
+  }
+}
+
+async function openConnection(path: string, mode: 'readonly' | 'readwrite'): Promise<Connection> {
+  try {
+    return await Connection.open(path, mode);
+  } catch (err) {
+    throw toStoreError(err, path, 'open');
+  }
+}
+
+/** Reads an existing file read-only: version and integrity, before any writable connection. */
+async function preflight(path: string): Promise<void> {
+  const conn = await openConnection(path, 'readonly');
+  try {
+    await checkReadOnly(path, conn);
   } finally {
     await conn.close().catch(() => undefined);
   }
 }
+

@@ -286,3 +286,36 @@ describe('store: inventory snapshots', () => {
     await t.close();
   });
 });
+
+describe('store: read-only', () => {
+  it('reads what a running writer committed, and refuses writes', async () => {
+    const path = fresh();
+    const w = await Store.open(path, { logger });
+    await w.commit({ ledger: [record('Ethernet1', [10])], journal: [entry(0)] });
+    const r = await Store.open(path, { logger, readonly: true });
+    expect(r.schemaVersion()).toBe(w.schemaVersion());
+    expect((await r.loadLedger()).get('Ethernet1')?.owned).toEqual([10]);
+    await w.commit({ ledger: [record('Ethernet1', [10, 20])] });
+    expect((await r.loadLedger()).get('Ethernet1')?.owned).toEqual([10, 20]);
+    expect(await r.journalCount()).toBe(1);
+    for (const write of [() => r.commit({ journal: [entry(1)] }), () => r.setMeta('k', 'v'), () => r.saveInventory('vc1', { hosts: [], networks: [], vms: [] }, 1)]) {
+      const err = await rejection(write());
+      expect(err.code).toBe('STORE_ERROR');
+      expect(err.message).toContain('read-only');
+    }
+    await r.close();
+    await w.close();
+  });
+
+  it('refuses a store that does not exist yet or is not migrated', async () => {
+    const absent = fresh();
+    const err = await rejection(Store.open(absent, { logger, readonly: true }));
+    expect(err.code).toBe('STORE_ERROR');
+    expect(err.message).toContain('does not exist');
+    const old = fresh();
+    const c = await Connection.open(old, 'readwrite');
+    await c.exec('CREATE TABLE t (x INTEGER)');
+    await c.close();
+    expect((await rejection(Store.open(old, { logger, readonly: true }))).message).toContain('older');
+  });
+});
