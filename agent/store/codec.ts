@@ -19,8 +19,22 @@ export interface LedgerRow {
   unneeded_since: string;
 }
 
+/** Times are whole ms in INTEGER columns; a fractional one (a caller's arithmetic) is rounded, not refused. */
+const ms = (t: number): number => Math.round(t);
+
+/**
+ * Refuses (the whole commit rolls back) a record the store could not read back: NaN would
+ * become JSON null and make the ledger unreadable at the next start.
+ */
 export function ledgerParams(r: PortRecord): SqlValue[] {
-  return [r.port, r.firstSeenAt, JSON.stringify(r.initialVlans), JSON.stringify(r.owned), JSON.stringify(r.unneededSince)];
+  const bad = (what: string): Error => new Error(`ledger record for port ${JSON.stringify(r.port)}: ${what}`);
+  if (!isVlanList(r.initialVlans)) throw bad('initialVlans holds a non-integer');
+  if (!isVlanList(r.owned)) throw bad('owned holds a non-integer');
+  if (!Number.isFinite(r.firstSeenAt)) throw bad('firstSeenAt is not a time');
+  for (const [vlan, at] of Object.entries(r.unneededSince)) {
+    if (!/^\d+$/.test(vlan) || !Number.isFinite(at)) throw bad(`bad hold-down timer ${vlan} → ${at}`);
+  }
+  return [r.port, ms(r.firstSeenAt), JSON.stringify(r.initialVlans), JSON.stringify(r.owned), JSON.stringify(r.unneededSince)];
 }
 
 function isVlanList(v: unknown): v is number[] {
@@ -53,7 +67,7 @@ export interface JournalRow {
 }
 
 export function journalParams(e: JournalEntry): SqlValue[] {
-  return [e.at, e.kind, e.port, e.vlan, e.message];
+  return [ms(e.at), e.kind, e.port, e.vlan, e.message];
 }
 
 export function decodeJournalRow(row: JournalRow): JournalEntry {

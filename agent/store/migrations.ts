@@ -33,7 +33,7 @@ export const MIGRATIONS: readonly Migration[] = [
         at      INTEGER NOT NULL,
         kind    TEXT NOT NULL,
         port    TEXT,
-        vlan    INTEGER CHECK (vlan IS NULL OR vlan BETWEEN 0 AND 4095),
+        vlan    INTEGER, -- unchecked: a journal line must never fail the ledger write it rides with
         message TEXT NOT NULL
       ) STRICT;
 

@@ -96,7 +96,7 @@ describe('store: commit', () => {
       s.commit({
         ledger: [record('Ethernet1', [10, 20]), record('Ethernet2', [30])],
         deleteLedger: ['Ethernet1'],
-        journal: [entry(1), entry(2, { vlan: 5000 }) /* out of range: CHECK fails */, entry(3)],
+        journal: [entry(1), entry(2, { message: null as unknown as string }) /* NOT NULL fails */, entry(3)],
       }),
     );
     expect(err.code).toBe('STORE_ERROR');
@@ -107,6 +107,20 @@ describe('store: commit', () => {
     expect([...(await s.loadLedger()).keys()]).toEqual(['Ethernet1', 'Ethernet2']);
     expect(await s.integrityCheck()).toBe('ok');
     await s.close();
+  });
+
+  it('refuses a record it could not read back (NaN VLAN) and the ledger stays loadable', async () => {
+    const path = fresh();
+    const s = await Store.open(path, { logger });
+    const err = await rejection(s.commit({ ledger: [record('Ethernet1', [10]), record('Ethernet2', [NaN])], journal: [entry(0)] }));
+    expect(err.code).toBe('STORE_ERROR');
+    expect(err.message).toContain('Ethernet2');
+    expect((await s.loadLedger()).size).toBe(0);
+    expect(await s.journalCount()).toBe(0);
+    await s.close();
+    const t = await Store.open(path, { logger });
+    expect((await t.loadLedger()).size).toBe(0);
+    await t.close();
   });
 
   it('applies deletes before upserts, and an empty batch is a no-op', async () => {

@@ -30,6 +30,23 @@ describe('store codec: ledger rows', () => {
     expect(back.unneededSince[110]).toBe(1_700_000_300_000);
   });
 
+  const unwritable: [string, Partial<PortRecord>][] = [
+    ['a NaN owned VLAN', { owned: [10, NaN] }],
+    ['a fractional initial VLAN', { initialVlans: [1.5] }],
+    ['an infinite first-seen time', { firstSeenAt: Infinity }],
+    ['a NaN hold-down timer', { unneededSince: { 10: NaN } }],
+  ];
+  for (const [name, patch] of unwritable) {
+    it(`refuses to write a record with ${name} (it could not be read back)`, () => {
+      expect(() => ledgerParams({ port: 'Ethernet1', firstSeenAt: 0, initialVlans: [], owned: [], unneededSince: {}, ...patch })).toThrow(/Ethernet1/);
+    });
+  }
+
+  it('rounds fractional times to whole ms instead of failing the write', () => {
+    expect(ledgerParams({ port: 'p', firstSeenAt: 1000.6, initialVlans: [], owned: [], unneededSince: {} })[1]).toBe(1001);
+    expect(journalParams({ at: 5.2, kind: 'agent', port: null, vlan: null, message: 'm' })[0]).toBe(5);
+  });
+
   const bad: [string, Partial<LedgerRow>][] = [
     ['owned not a list of VLANs', { owned: '["x"]' }],
     ['initial VLANs an object', { initial_vlans: '{}' }],
