@@ -29,7 +29,7 @@ export class MemoryDriver implements Driver {
 
   constructor(ports: DevicePort[], vtep?: VtepState) {
     for (const p of ports) this.device.set(p.name, copyPort(p));
-    this.vtep = new MemoryVtepDriver(() => this.check(), vtep);
+    this.vtep = new MemoryVtepDriver(() => this.check(), (port) => this.device.has(port), vtep);
   }
 
   async open(): Promise<void> {
@@ -180,15 +180,20 @@ export class MemoryDriver implements Driver {
   }
 }
 
-/** hardware_vtep in memory: the three kinds of rows of VtepState, keyed as OVSDB keys them. */
+/**
+ * hardware_vtep in memory, with the OVSDB VTEP driver's semantics: one binding per (port,
+ * VLAN), one location per (VNI, MAC) (an add to another VTEP moves it), a removal only takes
+ * what still matches, binding a VLAN bound elsewhere or an unknown port is refused whole.
+ */
 export class MemoryVtepDriver implements VtepDriver {
   private state: VtepState;
 
   constructor(
     private readonly check: () => void,
+    private readonly portExists: (port: string) => boolean,
     initial: VtepState = { bindings: [], macs: [], flood: [] },
   ) {
-    this.state = structuredClone(initial);
+    this.state = normalizeVtep(structuredClone(initial));
   }
 
   async read(): Promise<VtepState> {
@@ -203,24 +208,54 @@ export class MemoryVtepDriver implements VtepDriver {
     const bindings = new Map(this.state.bindings.map((b) => [bindingKey(b), b]));
     const macs = new Map(this.state.macs.map((m) => [macKey(m), m]));
     const flood = new Map(this.state.flood.map((f) => [f.vni, new Set(f.vteps)]));
-    for (const b of diff.remove.bindings) bindings.delete(bindingKey(b));
-    for (const m of diff.remove.macs) macs.delete(macKey(m));
+    for (const b of diff.remove.bindings) {
+      if (bindings.get(bindingKey(b))?.vni === b.vni) bindings.delete(bindingKey(b));
+    }
+    for (const m of diff.remove.macs) {
+      if (macs.get(macKey(m))?.vtep === m.vtep) macs.delete(macKey(m));
+    }
     for (const f of diff.remove.flood) {
-      const s = flood.get(f.vni);
-      for (const v of f.vteps) s?.delete(v);
+      const set = flood.get(f.vni);
+      for (const v of f.vteps) set?.delete(v);
     }
-    for (const b of diff.add.bindings) bindings.set(bindingKey(b), { ...b });
-    for (const m of diff.add.macs) macs.set(macKey(m), { ...m, mac: m.mac.toLowerCase() });
+    for (const b of diff.add.bindings) {
+      if (!this.portExists(b.port)) {
+        throw new VmtraceError('OVSDB_CONFLICT', `hardware_vtep: no Physical_Port "${b.port}"; nothing applied`);
+      }
+      const current = bindings.get(bindingKey(b));
+      if (current && current.vni !== b.vni) {
+        throw new VmtraceError('OVSDB_CONFLICT', `hardware_vtep: ${b.port} VLAN ${b.vlan} is already bound to VNI ${current.vni}; nothing applied`);
+      }
+      bindings.set(bindingKey(b), { port: b.port, vlan: b.vlan, vni: b.vni });
+    }
+    for (const m of diff.add.macs) macs.set(macKey(m), { vni: m.vni, mac: m.mac.toLowerCase(), vtep: m.vtep });
     for (const f of diff.add.flood) {
-      const s = flood.get(f.vni) ?? new Set<string>();
-      for (const v of f.vteps) s.add(v);
-      flood.set(f.vni, s);
+      const set = flood.get(f.vni) ?? new Set<string>();
+      for (const v of f.vteps) set.add(v);
+      flood.set(f.vni, set);
     }
-    this.state = {
+    // Only now, with every check passed, does the state change (all or nothing).
+    this.state = normalizeVtep({
       bindings: [...bindings.values()],
       macs: [...macs.values()],
-      flood: [...flood].filter(([, s]) => s.size > 0).map(([vni, s]) => ({ vni, vteps: [...s] })),
-    };
+      flood: [...flood].map(([vni, set]) => ({ vni, vteps: [...set] })),
+    });
+  }
+
+  // --- test controls: an operator's vtep-ctl edits ----------------------------------------
+  operatorBind(port: string, vlan: number, vni: number): void {
+    this.state = normalizeVtep({
+      ...this.state,
+      bindings: [...this.state.bindings.filter((b) => !(b.port === port && b.vlan === vlan)), { port, vlan, vni }],
+    });
+  }
+
+  operatorAddRemoteMac(vni: number, mac: string, vtep: string): void {
+    const key = mac.toLowerCase();
+    this.state = normalizeVtep({
+      ...this.state,
+      macs: [...this.state.macs.filter((m) => !(m.vni === vni && m.mac === key)), { vni, mac: key, vtep }],
+    });
   }
 }
 

@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '../../agent/drivers/driver.js';
-import type { PortChange, VlanId } from '../../shared/model.js';
+import type { PortChange, VlanId, VtepState } from '../../shared/model.js';
 import { VmtraceError } from '../../shared/errors.js';
 
 export interface DriverFixture {
@@ -185,6 +185,152 @@ export function driverContract(name: string, setup: () => Promise<DriverFixture>
         (e: unknown) => e,
       );
       expect(err).toBeInstanceOf(VmtraceError);
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// hardware_vtep (rule 10): the same idea for Driver.vtep.
+
+export interface VtepFixture {
+  /** not yet opened; driver.vtep must not be null */
+  driver: Driver;
+  /** at least 2 Physical_Port names */
+  ports: string[];
+  /** an operator's vtep-ctl bind-ls (on a logical switch of its own with tunnel_key = vni) */
+  operatorBind(port: string, vlan: VlanId, vni: number): Promise<void>;
+  /** an operator's vtep-ctl add-ucast-remote */
+  operatorAddRemoteMac(vni: number, mac: string, vtep: string): Promise<void>;
+  /** ground truth, read around the driver (bindings, MACs and flood lists of VNI logical switches), sorted */
+  readVtep(): Promise<VtepState>;
+  teardown(): Promise<void>;
+}
+
+const none = (): VtepState => ({ bindings: [], macs: [], flood: [] });
+
+function onlyVnis(s: VtepState, vnis: number[]): VtepState {
+  return {
+    bindings: s.bindings.filter((b) => vnis.includes(b.vni)),
+    macs: s.macs.filter((m) => vnis.includes(m.vni)),
+    flood: s.flood.filter((f) => vnis.includes(f.vni)),
+  };
+}
+
+export function vtepContract(name: string, setup: () => Promise<VtepFixture>): void {
+  describe(`VtepDriver contract: ${name}`, () => {
+    let f: VtepFixture;
+    let p0: string, p1: string;
+    const vtep = () => f.driver.vtep!;
+
+    beforeAll(async () => {
+      f = await setup();
+      expect(f.driver.vtep).not.toBeNull();
+      expect(f.ports.length).toBeGreaterThanOrEqual(2);
+      [p0, p1] = f.ports as [string, string];
+      await f.driver.open();
+    });
+
+    afterAll(async () => {
+      await f?.driver.close().catch(() => undefined);
+      await f?.teardown();
+    });
+
+    it("reads the operator's rows as the device holds them (MACs in lower case)", async () => {
+      await f.operatorBind(p0, 700, 7001);
+      await f.operatorAddRemoteMac(7001, '00:AA:00:00:00:01', '192.0.2.71');
+      const truth = await f.readVtep();
+      expect(onlyVnis(truth, [7001])).toEqual({
+        bindings: [{ port: p0, vlan: 700, vni: 7001 }],
+        macs: [{ vni: 7001, mac: '00:aa:00:00:00:01', vtep: '192.0.2.71' }],
+        flood: [],
+      });
+      expect(await vtep().read()).toEqual(truth);
+    });
+
+    it('applies bindings, remote MACs and flood lists in one diff; re-applying changes nothing', async () => {
+      const add: VtepState = {
+        bindings: [
+          { port: p0, vlan: 100, vni: 5001 },
+          { port: p1, vlan: 100, vni: 5001 },
+          { port: p1, vlan: 101, vni: 5002 },
+        ],
+        macs: [
+          { vni: 5001, mac: '00:50:56:00:00:01', vtep: '192.0.2.10' },
+          { vni: 5001, mac: '00:50:56:00:00:02', vtep: '192.0.2.11' },
+          { vni: 5002, mac: '00:50:56:00:00:03', vtep: '192.0.2.10' },
+        ],
+        flood: [
+          { vni: 5001, vteps: ['192.0.2.10', '192.0.2.11'] },
+          { vni: 5002, vteps: ['192.0.2.10'] },
+        ],
+      };
+      await vtep().apply({ add, remove: none() });
+      expect(onlyVnis(await f.readVtep(), [5001, 5002])).toEqual(add);
+      await vtep().apply({ add, remove: none() });
+      const truth = await f.readVtep();
+      expect(onlyVnis(truth, [5001, 5002])).toEqual(add);
+      expect(await vtep().read()).toEqual(truth);
+      // the operator's rows are untouched
+      expect(onlyVnis(truth, [7001]).bindings).toEqual([{ port: p0, vlan: 700, vni: 7001 }]);
+    });
+
+    it('moves a MAC to another VTEP and edits a flood list by deltas', async () => {
+      await vtep().apply({
+        add: { bindings: [], macs: [{ vni: 5001, mac: '00:50:56:00:00:01', vtep: '192.0.2.12' }], flood: [{ vni: 5001, vteps: ['192.0.2.12'] }] },
+        remove: { bindings: [], macs: [{ vni: 5001, mac: '00:50:56:00:00:01', vtep: '192.0.2.10' }], flood: [{ vni: 5001, vteps: ['192.0.2.10'] }] },
+      });
+      const truth = onlyVnis(await f.readVtep(), [5001]);
+      expect(truth.macs).toEqual([
+        { vni: 5001, mac: '00:50:56:00:00:01', vtep: '192.0.2.12' },
+        { vni: 5001, mac: '00:50:56:00:00:02', vtep: '192.0.2.11' },
+      ]);
+      expect(truth.flood).toEqual([{ vni: 5001, vteps: ['192.0.2.11', '192.0.2.12'] }]);
+    });
+
+    it('removes only what still matches (wrong VNI or VTEP = no-op), and is idempotent', async () => {
+      await vtep().apply({
+        add: none(),
+        remove: { bindings: [{ port: p1, vlan: 101, vni: 9999 }], macs: [{ vni: 5002, mac: '00:50:56:00:00:03', vtep: '192.0.2.99' }], flood: [] },
+      });
+      expect(onlyVnis(await f.readVtep(), [5002])).toEqual({
+        bindings: [{ port: p1, vlan: 101, vni: 5002 }],
+        macs: [{ vni: 5002, mac: '00:50:56:00:00:03', vtep: '192.0.2.10' }],
+        flood: [{ vni: 5002, vteps: ['192.0.2.10'] }],
+      });
+      const remove: VtepState = {
+        bindings: [{ port: p1, vlan: 101, vni: 5002 }],
+        macs: [{ vni: 5002, mac: '00:50:56:00:00:03', vtep: '192.0.2.10' }],
+        flood: [{ vni: 5002, vteps: ['192.0.2.10'] }],
+      };
+      await vtep().apply({ add: none(), remove });
+      await vtep().apply({ add: none(), remove });
+      expect(onlyVnis(await f.readVtep(), [5002])).toEqual(none());
+    });
+
+    it('refuses binding a VLAN bound to another VNI, whole: nothing applied', async () => {
+      const err = await expectCode(
+        vtep().apply({
+          add: { bindings: [{ port: p0, vlan: 700, vni: 5003 }], macs: [{ vni: 5003, mac: '00:50:56:00:00:04', vtep: '192.0.2.10' }], flood: [] },
+          remove: none(),
+        }),
+        'OVSDB_CONFLICT',
+      );
+      expect(err.message).toContain('700');
+      const truth = await f.readVtep();
+      expect(onlyVnis(truth, [5003])).toEqual(none());
+      expect(onlyVnis(truth, [7001]).bindings).toEqual([{ port: p0, vlan: 700, vni: 7001 }]);
+    });
+
+    it('refuses a binding on an unknown port, whole: nothing applied', async () => {
+      const err = await expectCode(
+        vtep().apply({
+          add: { bindings: [{ port: p1, vlan: 300, vni: 5004 }, { port: 'vmt-no-such-port', vlan: 300, vni: 5004 }], macs: [], flood: [] },
+          remove: none(),
+        }),
+        'OVSDB_CONFLICT',
+      );
+      expect(err.message).toContain('vmt-no-such-port');
+      expect(onlyVnis(await f.readVtep(), [5004])).toEqual(none());
     });
   });
 }

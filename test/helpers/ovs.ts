@@ -39,6 +39,12 @@ export interface OvsOptions {
   vswitchd?: boolean;
 }
 
+export interface VtepGroundTruth {
+  bindings: { port: string; vlan: number; vni: number }[];
+  macs: { vni: number; mac: string; vtep: string }[];
+  flood: { vni: number; vteps: string[] }[];
+}
+
 export interface Ovs {
   dir: string;
   /** unix:DIR/db.sock, serving Open_vSwitch and hardware_vtep */
@@ -54,6 +60,11 @@ export interface Ovs {
   trunksOf(port: string): Promise<number[]>;
   /** every port's trunks, sorted, in one ovs-vsctl call */
   allTrunks(): Promise<Map<string, number[]>>;
+  /**
+   * hardware_vtep as vtep-ctl shows it, for Physical_Switch `ps`: bindings of its ports, remote
+   * MACs and unknown-dst flood lists of every logical switch that has a tunnel_key (VNI); sorted.
+   */
+  vtepState(ps: string): Promise<VtepGroundTruth>;
   /** SIGKILL ovsdb-server and wait until it is gone */
   killDb(): Promise<void>;
   /** start ovsdb-server again on the same files and socket; resolves once it accepts */
@@ -268,6 +279,40 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
       }
       return map;
     },
+    async vtepState(ps: string): Promise<VtepGroundTruth> {
+      const out: VtepGroundTruth = { bindings: [], macs: [], flood: [] };
+      const vniOf = new Map<string, number>();
+      for (const ls of lines(await vtepctl('list-ls'))) {
+        const key = (await vtepctl('get', 'logical_switch', ls, 'tunnel_key')).trim();
+        if (/^\d+$/.test(key)) vniOf.set(ls, Number(key));
+      }
+      for (const port of lines(await vtepctl('list-ports', ps))) {
+        for (const line of lines(await vtepctl('list-bindings', ps, port))) {
+          const [vlan, ls] = line.trim().split(/\s+/);
+          const vni = vniOf.get(ls ?? '');
+          if (vni !== undefined) out.bindings.push({ port, vlan: Number(vlan), vni });
+        }
+      }
+      for (const [ls, vni] of vniOf) {
+        let section = '';
+        const flood: string[] = [];
+        for (const line of lines(await vtepctl('list-remote-macs', ls))) {
+          if (!line.startsWith(' ')) {
+            section = line.trim();
+            continue;
+          }
+          const m = /^\s*(\S+) -> vxlan_over_ipv4\/(\S+)/.exec(line);
+          if (!m) continue;
+          if (section === 'ucast-mac-remote') out.macs.push({ vni, mac: m[1]!.toLowerCase(), vtep: m[2]! });
+          else if (section === 'mcast-mac-remote' && m[1] === 'unknown-dst') flood.push(m[2]!);
+        }
+        if (flood.length > 0) out.flood.push({ vni, vteps: [...new Set(flood)].sort() });
+      }
+      out.bindings.sort((a, b) => a.port.localeCompare(b.port, 'en', { numeric: true }) || a.vlan - b.vlan);
+      out.macs.sort((a, b) => a.vni - b.vni || a.mac.localeCompare(b.mac));
+      out.flood.sort((a, b) => a.vni - b.vni);
+      return out;
+    },
     killDb,
     async restartDb(): Promise<void> {
       const pid = readPid(dbPid);
@@ -292,6 +337,10 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
       cleanupSync();
     },
   };
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l.trim() !== '');
 }
 
 async function runBatch(netns: string, lines: string[], env: NodeJS.ProcessEnv): Promise<void> {

@@ -8,6 +8,7 @@ import type { Driver, VtepDriver } from '../driver.js';
 import type { JsonRpcConnection } from './jsonrpc.js';
 import { MONITORED_COLUMNS, PortCache } from './port-cache.js';
 import { OvsdbSession, type BackoffOptions } from './session.js';
+import { OvsdbVtepDriver } from './vtep.js';
 import { buildTrunkTransaction, interpretTrunkResults } from './trunk-txn.js';
 import { type OvsdbRow, type TableUpdates, asResults, intSet, nameOf, optionalInt, uuidOf, uuidSet } from './wire.js';
 
@@ -17,6 +18,8 @@ export interface OvsdbDriverOptions {
   bridge: string;
   /** hardware_vtep database; may be the same server as Open_vSwitch; null/absent = no VTEP */
   vtepEndpoint?: string | null;
+  /** hardware_vtep Physical_Switch; default: the one named like `bridge`, else the only one */
+  vtepSwitch?: string | null;
   logger: Logger;
   /** per-request answer deadline (default 5000 ms) */
   timeoutMs?: number;
@@ -34,6 +37,7 @@ export class OvsdbDriver implements Driver {
   private readonly session: OvsdbSession;
   private readonly cache: PortCache;
   private readonly log: Logger;
+  private readonly vtepDriver: OvsdbVtepDriver | null;
   private readonly observers = new Set<(ports: string[] | null) => void>();
   private readonly connListeners = new Set<(up: boolean, error?: Error) => void>();
 
@@ -50,16 +54,35 @@ export class OvsdbDriver implements Driver {
       onNotification: (method, params) => this.onNotification(method, params),
       onState: (up, error) => this.onState(up, error),
     });
-    // hardware_vtep (opts.vtepEndpoint) is not implemented yet
-    this.vtep = null;
+    this.vtepDriver = opts.vtepEndpoint
+      ? new OvsdbVtepDriver({
+          endpoint: opts.vtepEndpoint,
+          physicalSwitch: opts.vtepSwitch ?? null,
+          bridge: opts.bridge,
+          logger: this.log,
+          timeoutMs: opts.timeoutMs ?? 5000,
+          keepaliveMs: opts.keepaliveMs ?? 5000,
+          ...(opts.backoff ? { backoff: opts.backoff } : {}),
+        })
+      : null;
+    this.vtep = this.vtepDriver;
   }
 
   async open(): Promise<void> {
     await this.session.start();
+    if (this.vtepDriver) {
+      try {
+        await this.vtepDriver.open();
+      } catch (err) {
+        this.session.stop();
+        throw err;
+      }
+    }
   }
 
   async close(): Promise<void> {
     this.session.stop();
+    this.vtepDriver?.close();
   }
 
   async ports(): Promise<DevicePort[]> {
