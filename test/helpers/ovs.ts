@@ -10,6 +10,7 @@
 //   await ovs.trunksOf('swp1')                               // [1, 10], read with ovs-vsctl
 //   await ovs.vtepctl('add-ls', 'ls0')                       // hardware_vtep (vtep-ctl)
 //   await ovs.killDb(); await ovs.restartDb();               // an OVSDB outage (vswitchd stays)
+//   ovs.pauseDb(); ovs.resumeDb();                           // a hung ovsdb-server (SIGSTOP/SIGCONT)
 //   await ovs.stop();                                        // idempotent; kills all, deletes netns + dir
 //
 // Always call stop() in afterAll. As a safety net, every instance still running when the
@@ -67,6 +68,9 @@ export interface Ovs {
   vtepState(ps: string): Promise<VtepGroundTruth>;
   /** SIGKILL ovsdb-server and wait until it is gone */
   killDb(): Promise<void>;
+  /** SIGSTOP / SIGCONT ovsdb-server: a hung peer (socket open, nobody answering) */
+  pauseDb(): void;
+  resumeDb(): void;
   /** start ovsdb-server again on the same files and socket; resolves once it accepts */
   restartDb(): Promise<void>;
   stop(): Promise<void>;
@@ -314,6 +318,15 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
       return out;
     },
     killDb,
+    pauseDb(): void {
+      const pid = readPid(dbPid);
+      if (!pid || !alive(pid)) throw new Error('ovsdb-server is not running');
+      process.kill(pid, 'SIGSTOP');
+    },
+    resumeDb(): void {
+      const pid = readPid(dbPid);
+      if (pid && alive(pid)) process.kill(pid, 'SIGCONT');
+    },
     async restartDb(): Promise<void> {
       const pid = readPid(dbPid);
       if (pid && alive(pid)) throw new Error('ovsdb-server is still running');
@@ -327,6 +340,7 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
         const pid = readPid(f);
         if (pid && alive(pid)) {
           try {
+            process.kill(pid, 'SIGCONT'); // in case a test paused it
             process.kill(pid, 'SIGTERM');
           } catch {
             /* gone */

@@ -155,6 +155,38 @@ describe('OvsdbDriver on a 48-port Open vSwitch', () => {
     offO();
   });
 
+  it('notices a hung ovsdb-server by its keepalive, fails applies in bounded time, recovers', async () => {
+    const d = new OvsdbDriver({
+      endpoint: ovs.endpoint,
+      bridge: 'br0',
+      logger: silentLogger(),
+      timeoutMs: 300,
+      keepaliveMs: 200,
+      backoff: { initialMs: 20, maxMs: 200 },
+    });
+    await d.open();
+    const states: boolean[] = [];
+    d.onConnection((up) => states.push(up));
+    try {
+      ovs.pauseDb();
+      const t0 = Date.now();
+      const err = await caught(d.apply([change('swp47', [470])]));
+      expect(err.code).toBe('OVSDB_UNREACHABLE');
+      expect(err.message).toContain('may or may not have been applied');
+      expect(Date.now() - t0).toBeLessThan(1500);
+      // no traffic at all now: the keepalive echo goes unanswered and the session drops
+      await eventually('keepalive to declare the server gone', () => states.includes(false), 5000);
+    } finally {
+      ovs.resumeDb();
+    }
+    await eventually('up again', () => states[states.length - 1] === true, 10_000);
+    await d.apply([change('swp47', [471])]);
+    // 470 was written to the paused server's socket and applied when it resumed: the
+    // controller's level-triggered re-read handles exactly this "maybe applied" case
+    expect(await ovs.trunksOf('swp47')).toContain(471);
+    await d.close();
+  });
+
   it('fails open() with OVSDB_BRIDGE_MISSING naming a bridge that does not exist', async () => {
     const d = newDriver(ovs, 'br-nope');
     const err = await caught(d.open());
