@@ -3,7 +3,7 @@
 
 import { promisify } from 'node:util';
 import { deflate, inflate } from 'node:zlib';
-import type { JournalEntry, JournalKind } from '../../shared/model.js';
+import type { JournalEntry, JournalKind, Neighbor } from '../../shared/model.js';
 import type { Inventory } from '../core/facts.js';
 import type { PortRecord } from '../core/types.js';
 import type { SqlValue } from './connection.js';
@@ -95,4 +95,25 @@ export async function decodeInventory(encoding: string, data: Buffer): Promise<I
     throw new Error('inventory snapshot lacks hosts/networks/vms');
   }
   return { hosts: inv.hosts, networks: inv.networks, vms: inv.vms };
+}
+
+export function neighborParams(n: Neighbor): SqlValue[] {
+  return [n.iface, n.chassisId, n.portId, JSON.stringify(n)];
+}
+
+/** Throws when the row is not a Neighbor the store wrote. */
+export function decodeNeighbor(data: string): Neighbor {
+  const n = JSON.parse(data) as Partial<Neighbor> | null;
+  if (
+    !n ||
+    typeof n.iface !== 'string' ||
+    typeof n.chassisId !== 'string' ||
+    typeof n.portId !== 'string' ||
+    typeof n.lastSeen !== 'number' ||
+    typeof n.ttl !== 'number' ||
+    !Array.isArray(n.mgmtAddresses)
+  ) {
+    throw new Error('neighbour row lacks iface/chassisId/portId/lastSeen/ttl');
+  }
+  return n as Neighbor;
 }

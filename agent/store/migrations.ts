@@ -51,6 +51,20 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    description: 'LLDP/CDP neighbours as last heard',
+    sql: `
+      -- One row per (interface, chassis, port), as FactBook keys them; the Neighbor as JSON.
+      CREATE TABLE neighbor (
+        iface      TEXT NOT NULL,
+        chassis_id TEXT NOT NULL,
+        port_id    TEXT NOT NULL,
+        data       TEXT NOT NULL CHECK (json_valid(data)),
+        PRIMARY KEY (iface, chassis_id, port_id)
+      ) STRICT, WITHOUT ROWID;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS[MIGRATIONS.length - 1]?.version ?? 0;

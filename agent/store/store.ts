@@ -1,5 +1,5 @@
-// The agent's SQLite store: ownership ledger, event journal, last inventory per vCenter, small
-// meta values. The only code that touches SQLite (DESIGN §2).
+// The agent's SQLite store: ownership ledger, event journal, last inventory per vCenter, last
+// LLDP/CDP neighbours, small meta values. The only code that touches SQLite (DESIGN §2).
 //
 // - One connection, every call through one SerialQueue: calls run in call order and never see
 //   another call's half-done transaction ("one writer").
@@ -13,7 +13,7 @@
 
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { JournalEntry } from '../../shared/model.js';
+import type { JournalEntry, Neighbor } from '../../shared/model.js';
 import { VmtraceError } from '../../shared/errors.js';
 import type { Inventory } from '../core/facts.js';
 import type { PortRecord } from '../core/types.js';
@@ -22,9 +22,11 @@ import {
   decodeInventory,
   decodeJournalRow,
   decodeLedgerRow,
+  decodeNeighbor,
   encodeInventory,
   journalParams,
   ledgerParams,
+  neighborParams,
   type JournalRow,
   type LedgerRow,
 } from './codec.js';
@@ -66,6 +68,7 @@ const INSERT_JOURNAL = 'INSERT INTO journal (at, kind, port, vlan, message) VALU
 const TRIM_JOURNAL = 'DELETE FROM journal WHERE id <= (SELECT max(id) FROM journal) - ?';
 const UPSERT_INVENTORY = `INSERT INTO inventory (vcenter, at, encoding, data) VALUES (?, ?, ?, ?)
   ON CONFLICT (vcenter) DO UPDATE SET at = excluded.at, encoding = excluded.encoding, data = excluded.data`;
+const INSERT_NEIGHBOR = 'INSERT OR REPLACE INTO neighbor (iface, chassis_id, port_id, data) VALUES (?, ?, ?, ?)';
 const UPSERT_META = 'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value';
 
 type SyncLevel = 'FULL' | 'NORMAL';
@@ -222,6 +225,33 @@ export class Store {
         out.set(row.vcenter, { inv: await decodeInventory(row.encoding, row.data), at: row.at });
       } catch (err) {
         this.logger.warn({ store: this.path, vcenter: row.vcenter, err: String(err) }, 'store: inventory snapshot unreadable, skipped');
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Replaces the stored LLDP/CDP neighbours with `neighbors` (all interfaces), so a restart can
+   * show them until frames refresh them or their TTL runs out (the caller judges expiry).
+   */
+  replaceNeighbors(neighbors: Neighbor[]): Promise<void> {
+    return this.call('save neighbours', () => this.transaction('NORMAL', async () => {
+      await this.conn.run('DELETE FROM neighbor');
+      for (const n of neighbors) await this.conn.run(INSERT_NEIGHBOR, neighborParams(n));
+    }));
+  }
+
+  /** Neighbours as last saved; an unreadable row is skipped with a warning (the next frame brings it back). */
+  async loadNeighbors(): Promise<Neighbor[]> {
+    const rows = await this.call('load neighbours', () =>
+      this.conn.all<{ data: string }>('SELECT data FROM neighbor ORDER BY iface, chassis_id, port_id'),
+    );
+    const out: Neighbor[] = [];
+    for (const row of rows) {
+      try {
+        out.push(decodeNeighbor(row.data));
+      } catch (err) {
+        this.logger.warn({ store: this.path, err: String(err) }, 'store: neighbour row unreadable, skipped');
       }
     }
     return out;

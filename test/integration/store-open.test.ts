@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store, SCHEMA_VERSION, storePath } from '../../agent/store/index.js';
 import { Connection } from '../../agent/store/connection.js';
-import { migrate, userVersion, type Migration } from '../../agent/store/migrations.js';
+import { MIGRATIONS, migrate, userVersion, type Migration } from '../../agent/store/migrations.js';
 import { VmtraceError } from '../../shared/errors.js';
 import { silentLogger } from '../../agent/log.js';
 import type { PortRecord } from '../../agent/core/types.js';
@@ -78,8 +78,25 @@ describe('store: open and migrate', () => {
       expect(await userVersion(c)).toBe(SCHEMA_VERSION);
       expect((await c.get<{ journal_mode: string }>('PRAGMA journal_mode'))?.journal_mode).toBe('wal');
       const tables = (await c.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")).map((r) => r.name);
-      expect(tables).toEqual(['inventory', 'journal', 'ledger', 'meta']);
+      expect(tables).toEqual(['inventory', 'journal', 'ledger', 'meta', 'neighbor']);
     });
+  });
+
+  it('upgrades a schema-1 file in place, keeping its rows', async () => {
+    const path = fresh();
+    await raw(path, async (c) => {
+      await c.exec('PRAGMA journal_mode = WAL');
+      expect(await migrate(c, path, logger, MIGRATIONS.slice(0, 1))).toBe(1);
+      await c.run("INSERT INTO ledger VALUES ('Ethernet1', 7, '[1]', '[110]', '{\"110\": 9}')");
+      await c.run("INSERT INTO journal (at, kind, port, vlan, message) VALUES (3, 'vlan-added', 'Ethernet1', 110, 'added')");
+    });
+    const s = await Store.open(path, { logger });
+    expect(s.schemaVersion()).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBeGreaterThan(1);
+    expect(await s.loadLedger()).toEqual(new Map([['Ethernet1', { port: 'Ethernet1', firstSeenAt: 7, initialVlans: [1], owned: [110], unneededSince: { 110: 9 } }]]));
+    expect(await s.recentJournal(5)).toEqual([{ id: 1, at: 3, kind: 'vlan-added', port: 'Ethernet1', vlan: 110, message: 'added' }]);
+    expect(await s.loadNeighbors()).toEqual([]);
+    await s.close();
   });
 
   it('treats an existing empty (0-byte) file as new', async () => {

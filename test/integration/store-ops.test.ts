@@ -11,7 +11,7 @@ import { VmtraceError } from '../../shared/errors.js';
 import { silentLogger } from '../../agent/log.js';
 import type { PortRecord } from '../../agent/core/types.js';
 import type { Inventory } from '../../agent/core/facts.js';
-import type { JournalEntry } from '../../shared/model.js';
+import type { JournalEntry, Neighbor } from '../../shared/model.js';
 
 const logger = silentLogger();
 let dir: string;
@@ -331,5 +331,50 @@ describe('store: read-only', () => {
     await c.exec('CREATE TABLE t (x INTEGER)');
     await c.close();
     expect((await rejection(Store.open(old, { logger, readonly: true }))).message).toContain('older');
+  });
+});
+
+describe('store: neighbours', () => {
+  const neighbor = (iface: string, sysName: string, extra: Partial<Neighbor> = {}): Neighbor => ({
+    iface,
+    protocol: 'lldp',
+    chassisId: '00:50:56:01:00:01',
+    chassisIdSubtype: 4,
+    portId: 'vmnic0',
+    portIdSubtype: 5,
+    sysName,
+    sysDescr: 'VMware ESXi 8.0.2',
+    portDescr: null,
+    mgmtAddresses: ['192.0.2.11'],
+    ttl: 120,
+    lastSeen: 1_000,
+    lastChange: 900,
+    ...extra,
+  });
+
+  it('replaces the whole set and reads it back after a reopen', async () => {
+    const path = fresh();
+    const s = await Store.open(path, { logger });
+    await s.replaceNeighbors([neighbor('eth1', 'esx-01'), neighbor('eth2', 'esx-02'), neighbor('eth2', 'esx-03', { chassisId: 'esx-03', protocol: 'cdp', portId: 'vmnic1' })]);
+    await s.replaceNeighbors([neighbor('eth2', 'esx-02', { lastSeen: 2_000 }), neighbor('eth3', 'esx-04')]);
+    await s.close();
+    const t = await Store.open(path, { logger });
+    expect(await t.loadNeighbors()).toEqual([neighbor('eth2', 'esx-02', { lastSeen: 2_000 }), neighbor('eth3', 'esx-04')]);
+    await t.replaceNeighbors([]);
+    expect(await t.loadNeighbors()).toEqual([]);
+    await t.close();
+  });
+
+  it('skips a row it cannot read', async () => {
+    const path = fresh();
+    const s = await Store.open(path, { logger });
+    await s.replaceNeighbors([neighbor('eth1', 'esx-01')]);
+    await s.close();
+    const c = await Connection.open(path, 'readwrite');
+    await c.run("INSERT INTO neighbor VALUES ('eth9', 'x', 'y', '{\"iface\": \"eth9\"}')");
+    await c.close();
+    const t = await Store.open(path, { logger });
+    expect((await t.loadNeighbors()).map((n) => n.iface)).toEqual(['eth1']);
+    await t.close();
   });
 });

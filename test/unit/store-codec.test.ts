@@ -5,7 +5,9 @@ import {
   decodeInventory,
   decodeJournalRow,
   decodeLedgerRow,
+  decodeNeighbor,
   encodeInventory,
+  neighborParams,
   journalParams,
   ledgerParams,
   type LedgerRow,
@@ -69,6 +71,17 @@ describe('store codec: journal rows', () => {
     expect(decodeJournalRow({ id: 3, at: 5, kind: 'vlan-removed', port: 'Ethernet1', vlan: 10, message: 'm' })).toEqual({
       id: 3, at: 5, kind: 'vlan-removed', port: 'Ethernet1', vlan: 10, message: 'm',
     });
+  });
+});
+
+describe('store codec: neighbours', () => {
+  it('round-trips a neighbour keyed by interface, chassis and port', () => {
+    const n = { iface: 'eth1', protocol: 'cdp' as const, chassisId: 'esx-01', chassisIdSubtype: 0, portId: 'vmnic2', portIdSubtype: 0, sysName: 'esx-01', sysDescr: null, portDescr: null, mgmtAddresses: [], ttl: 180, lastSeen: 5, lastChange: 5 };
+    const params = neighborParams(n);
+    expect(params.slice(0, 3)).toEqual(['eth1', 'esx-01', 'vmnic2']);
+    expect(decodeNeighbor(params[3] as string)).toEqual(n);
+    expect(() => decodeNeighbor('{"iface": "eth1"}')).toThrow();
+    expect(() => decodeNeighbor('null')).toThrow();
   });
 });
 
