@@ -68,6 +68,13 @@ export interface Ovs {
   vtepState(ps: string): Promise<VtepGroundTruth>;
   /** SIGKILL ovsdb-server and wait until it is gone */
   killDb(): Promise<void>;
+  /**
+   * Starts the ovs-vtep emulator (DESIGN §7) for Physical_Switch `ps`, which must be named like
+   * an OVS bridge and have exactly one tunnel_ips (both set by the caller). It turns bindings
+   * and remote MACs into per-logical-switch bridges with VXLAN ports, polling about once a
+   * second. Stopped by stop().
+   */
+  startVtepEmulator(ps: string): Promise<void>;
   /** SIGSTOP / SIGCONT ovsdb-server: a hung peer (socket open, nobody answering) */
   pauseDb(): void;
   resumeDb(): void;
@@ -155,6 +162,7 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
   const env: NodeJS.ProcessEnv = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir, OVS_SYSCONFDIR: dir };
   const dbPid = join(dir, 'ovsdb-server.pid');
   const swPid = join(dir, 'ovs-vswitchd.pid');
+  const vtepPid = join(dir, 'ovs-vtep.pid');
   const portNames = Array.from({ length: nPorts }, (_, i) => `${prefix}${i + 1}`);
   const hostEnd = (port: string): string => `hst${port.slice(prefix.length)}`;
   let stopped = false;
@@ -174,6 +182,7 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
     if (stopped) return;
     stopped = true;
     live.delete(cleanupSync);
+    killSync(vtepPid);
     killSync(swPid);
     killSync(dbPid);
     if (netnsCreated) {
@@ -318,6 +327,21 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
       return out;
     },
     killDb,
+    async startVtepEmulator(ps: string): Promise<void> {
+      // Debian's python3 carries python3-openvswitch; another python on PATH may not.
+      await run(
+        '/usr/bin/python3',
+        [
+          '/usr/share/openvswitch/scripts/ovs-vtep',
+          '--detach',
+          '--no-chdir',
+          `--pidfile=${vtepPid}`,
+          `--log-file=${join(dir, 'ovs-vtep.log')}`,
+          ps,
+        ],
+        env,
+      );
+    },
     pauseDb(): void {
       const pid = readPid(dbPid);
       if (!pid || !alive(pid)) throw new Error('ovsdb-server is not running');
@@ -336,7 +360,7 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
     async stop(): Promise<void> {
       if (stopped) return;
       // Ask nicely first so the logs end cleanly, then make sure.
-      for (const f of [swPid, dbPid]) {
+      for (const f of [vtepPid, swPid, dbPid]) {
         const pid = readPid(f);
         if (pid && alive(pid)) {
           try {
