@@ -1,15 +1,28 @@
-// A read-only OID tree: every instance the agent serves, in one array sorted by OID, so that
-// get and get-next are a binary search (O(log n)) instead of the stock net-snmp provider's
-// per-request table scan (quadratic over a walk). Built from a snapshot on demand and cached
-// for a short time: a 10k-row walk reads a consistent table without rebuilding per request.
+// A read-only OID tree: an ordered list of segments, each answering get / get-next for the
+// OIDs under its prefix in O(log n). Scalars and handed-in rows (LLDP-MIB) are one sorted
+// array; our tables are *virtual*: rows sorted by integer index plus column functions, so a
+// lookup is a binary search over row indexes and a value is computed only when it is sent.
+// Building the tree is O(rows) (a sortedness check) instead of materialising rows × columns,
+// and a walk never scans (the stock net-snmp provider scans per request: quadratic).
 
-import { compareOids, isPrefix, T, type Varbind } from './varbind.js';
+import { compareOids, isPrefix, T, type Value, type Varbind } from './varbind.js';
 
-export class OidTree {
-  /** sorted by OID, no duplicates */
+export interface Segment {
+  /** every OID this segment serves starts with prefix; segments' prefixes do not overlap */
+  readonly prefix: readonly number[];
+  get(oid: readonly number[]): Varbind | 'noSuchInstance' | null;
+  /** first instance > oid (>= when include); oid is anywhere (before, inside or after prefix) */
+  next(oid: readonly number[], include: boolean): Varbind | null;
+}
+
+/** Sorted, materialised instances (scalars, rows from other modules). */
+export class StaticSegment implements Segment {
   readonly entries: readonly Varbind[];
 
-  constructor(entries: Varbind[]) {
+  constructor(
+    readonly prefix: readonly number[],
+    entries: Varbind[],
+  ) {
     let sorted = true;
     for (let i = 1; i < entries.length; i++) {
       if (compareOids(entries[i - 1]!.oid, entries[i]!.oid) >= 0) {
@@ -18,18 +31,13 @@ export class OidTree {
       }
     }
     if (!sorted) {
-      entries = [...entries].sort((a, b) => compareOids(a.oid, b.oid));
-      entries = entries.filter((e, i) => i === 0 || compareOids(entries[i - 1]!.oid, e.oid) !== 0);
+      const s = [...entries].sort((a, b) => compareOids(a.oid, b.oid));
+      entries = s.filter((e, i) => i === 0 || compareOids(s[i - 1]!.oid, e.oid) !== 0);
     }
     this.entries = entries;
   }
 
-  get size(): number {
-    return this.entries.length;
-  }
-
-  /** Index of the first entry with OID >= oid (entries.length if none). */
-  lowerBound(oid: readonly number[]): number {
+  private lowerBound(oid: readonly number[]): number {
     let lo = 0;
     let hi = this.entries.length;
     while (lo < hi) {
@@ -40,29 +48,153 @@ export class OidTree {
     return lo;
   }
 
-  /** The exact instance, or a NoSuchInstance/NoSuchObject exception varbind. */
-  get(oid: number[]): Varbind {
+  get(oid: readonly number[]): Varbind | 'noSuchInstance' | null {
     const i = this.lowerBound(oid);
     const e = this.entries[i];
     if (e && compareOids(e.oid, oid) === 0) return e;
-    // Something lives under the requested OID's parent: the object exists, the instance not.
     const parent = oid.slice(0, -1);
-    const exists = parent.length > 0 && e !== undefined && isPrefix(parent, e.oid);
-    return { oid, type: exists ? T.NoSuchInstance : T.NoSuchObject, value: null };
+    return parent.length > this.prefix.length - 1 && e !== undefined && isPrefix(parent, e.oid) ? 'noSuchInstance' : null;
   }
 
-  /** The first instance after oid (or at it when `include`), before `end` if given; null at the end. */
-  next(oid: readonly number[], include = false, end?: readonly number[]): Varbind | null {
+  next(oid: readonly number[], include: boolean): Varbind | null {
     let i = this.lowerBound(oid);
     const e = this.entries[i];
     if (e && !include && compareOids(e.oid, oid) === 0) i++;
-    const found = this.entries[i];
-    if (!found) return null;
-    if (end && end.length > 0 && compareOids(found.oid, end) >= 0) return null;
-    return found;
+    return this.entries[i] ?? null;
+  }
+}
+
+export type Cell = [type: number, value: Value];
+
+export interface Column<R> {
+  column: number;
+  cell: (row: R) => Cell;
+}
+
+/** A conceptual table: INDEX is one integer; instances are entry.column.index. */
+export class TableSegment<R> implements Segment {
+  readonly prefix: readonly number[];
+  private readonly indexes: number[];
+  private readonly rows: R[];
+  private readonly columns: Column<R>[];
+
+  constructor(entry: readonly number[], rows: readonly R[], index: (r: R) => number, columns: Column<R>[]) {
+    this.prefix = entry;
+    this.columns = [...columns].sort((a, b) => a.column - b.column);
+    let pairs = rows.map((r) => ({ r, i: index(r) }));
+    let sorted = true;
+    for (let k = 0; k < pairs.length; k++) {
+      const i = pairs[k]!.i;
+      if (!Number.isInteger(i) || i < 1 || i > 0x7fffffff || (k > 0 && pairs[k - 1]!.i >= i)) {
+        sorted = false;
+        break;
+      }
+    }
+    if (!sorted) {
+      pairs = pairs.filter((p) => Number.isInteger(p.i) && p.i >= 1 && p.i <= 0x7fffffff).sort((a, b) => a.i - b.i);
+      pairs = pairs.filter((p, k) => k === 0 || pairs[k - 1]!.i !== p.i);
+    }
+    this.indexes = pairs.map((p) => p.i);
+    this.rows = pairs.map((p) => p.r);
   }
 
-  /** GetNext semantics: the next instance or EndOfMibView. */
+  get size(): number {
+    return this.rows.length * this.columns.length;
+  }
+
+  private instance(c: Column<R>, k: number): Varbind {
+    const [type, value] = c.cell(this.rows[k]!);
+    return { oid: [...this.prefix, c.column, this.indexes[k]!], type, value };
+  }
+
+  /** first row position with index > i (or >= when include) */
+  private rowAfter(i: number, include: boolean): number {
+    let lo = 0;
+    let hi = this.indexes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.indexes[mid]!;
+      if (v < i || (v === i && !include)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private columnAt(col: number): number {
+    let k = 0;
+    while (k < this.columns.length && this.columns[k]!.column < col) k++;
+    return k;
+  }
+
+  get(oid: readonly number[]): Varbind | 'noSuchInstance' | null {
+    const p = this.prefix.length;
+    if (oid.length < p + 1 || !isPrefix(this.prefix, oid)) return null;
+    const c = this.columns.find((x) => x.column === oid[p]);
+    if (!c) return null;
+    if (oid.length !== p + 2) return 'noSuchInstance';
+    const k = this.rowAfter(oid[p + 1]!, true);
+    if (k < this.indexes.length && this.indexes[k] === oid[p + 1]) return this.instance(c, k);
+    return 'noSuchInstance';
+  }
+
+  next(oid: readonly number[], include: boolean): Varbind | null {
+    if (this.rows.length === 0 || this.columns.length === 0) return null;
+    const p = this.prefix.length;
+    const cmp = compareOids(oid.slice(0, p), this.prefix);
+    if (cmp < 0 || (cmp === 0 && oid.length === p)) return this.instance(this.columns[0]!, 0);
+    if (cmp > 0) return null;
+    // oid is inside the entry: [prefix, col, index, ...]
+    const col = oid[p]!;
+    let ck = this.columnAt(col);
+    if (ck >= this.columns.length) return null;
+    if (this.columns[ck]!.column > col || oid.length === p + 1) return this.instance(this.columns[ck]!, 0);
+    const idx = oid[p + 1]!;
+    // [col, idx] itself qualifies only with include and no further arcs; [col, idx, x] is past idx
+    const k = this.rowAfter(idx, include && oid.length === p + 2);
+    if (k < this.indexes.length) return this.instance(this.columns[ck]!, k);
+    ck++;
+    return ck < this.columns.length ? this.instance(this.columns[ck]!, 0) : null;
+  }
+}
+
+export class OidTree {
+  private readonly segments: Segment[];
+
+  constructor(segments: Segment[]) {
+    this.segments = [...segments].sort((a, b) => compareOids(a.prefix, b.prefix));
+  }
+
+  /** Index of the segment containing oid, or of the first segment after it. */
+  private segmentFrom(oid: readonly number[]): number {
+    let lo = 0;
+    let hi = this.segments.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = this.segments[mid]!;
+      // s is entirely before oid when oid > prefix and oid does not start with prefix
+      if (compareOids(s.prefix, oid) < 0 && !isPrefix(s.prefix, oid)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The exact instance, or a NoSuchInstance/NoSuchObject exception varbind. */
+  get(oid: number[]): Varbind {
+    const s = this.segments[this.segmentFrom(oid)];
+    const found = s && isPrefix(s.prefix, oid) ? s.get(oid) : null;
+    if (found === 'noSuchInstance') return { oid, type: T.NoSuchInstance, value: null };
+    return found ?? { oid, type: T.NoSuchObject, value: null };
+  }
+
+  /** The first instance after oid (at it when include), before end when end is non-empty. */
+  next(oid: readonly number[], include = false, end?: readonly number[]): Varbind | null {
+    for (let k = this.segmentFrom(oid); k < this.segments.length; k++) {
+      const found = this.segments[k]!.next(oid, include);
+      if (found) return end && end.length > 0 && compareOids(found.oid, end) >= 0 ? null : found;
+    }
+    return null;
+  }
+
   getNext(oid: number[]): Varbind {
     return this.next(oid) ?? { oid, type: T.EndOfMibView, value: null };
   }
@@ -75,11 +207,9 @@ export class OidTree {
     const out: Varbind[] = [];
     const n = Math.max(0, Math.min(nonRepeaters, oids.length));
     for (let i = 0; i < n; i++) out.push(this.getNext(oids[i]!));
-    const reps = oids.slice(n);
-    if (reps.length === 0) return out;
-    const cursors = reps.map((o) => o);
-    const rounds = Math.max(0, maxRepetitions);
-    for (let r = 0; r < rounds; r++) {
+    const cursors = oids.slice(n);
+    if (cursors.length === 0) return out;
+    for (let r = 0; r < Math.max(0, maxRepetitions); r++) {
       let allEnded = true;
       for (let j = 0; j < cursors.length; j++) {
         const vb = this.getNext(cursors[j]!);
@@ -98,14 +228,14 @@ export class OidTree {
 
 /**
  * Holds the current tree: rebuilt by `build` at most every `ttlMs`, or at once after
- * `invalidate()`. The build is synchronous and cheap relative to the walk it serves.
+ * `invalidate()`. Building is O(rows): it only snapshots the view's arrays.
  */
 export class TreeCache {
   private tree: OidTree | null = null;
   private builtAt = 0;
 
   constructor(
-    private readonly build: () => Varbind[],
+    private readonly build: () => Segment[],
     private readonly ttlMs = 1000,
     private readonly now: () => number = Date.now,
   ) {}

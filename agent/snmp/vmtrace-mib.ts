@@ -6,9 +6,8 @@ import { ENUMS, oidArray, type VmtraceName } from '../../shared/mib/oids.js';
 import type { AgentStateView } from '../../shared/status.js';
 import { formatVlans, vlanBitmap } from '../../shared/vlan.js';
 import type { VlanId } from '../../shared/model.js';
-import { T, type Value, type Varbind } from './varbind.js';
-
-type Cell = [type: number, value: Value];
+import { StaticSegment, TableSegment, type Cell, type Column, type Segment } from './tree.js';
+import { T, type Varbind } from './varbind.js';
 
 const MAX_TEXT = 255;
 
@@ -52,24 +51,15 @@ function scalar(out: Varbind[], name: VmtraceName, cell: Cell): void {
   out.push({ oid: [...oidArray(name), 0], type: cell[0], value: cell[1] });
 }
 
-/** Emits a table column-major; `rows` must be sorted by index (re-sorted here if not). */
 function table<R>(
-  out: Varbind[],
+  out: Segment[],
   entry: VmtraceName,
-  rows: R[],
+  rows: readonly R[],
   index: (r: R) => number,
   columns: Array<[column: number, cell: (r: R) => Cell]>,
 ): void {
-  const base = oidArray(entry);
-  const sorted = rows.map((r) => ({ r, i: index(r) })).filter((x) => Number.isInteger(x.i) && x.i > 0);
-  sorted.sort((a, b) => a.i - b.i);
-  const unique = sorted.filter((x, k) => k === 0 || sorted[k - 1]!.i !== x.i);
-  for (const [col, cell] of [...columns].sort((a, b) => a[0] - b[0])) {
-    for (const { r, i } of unique) {
-      const [type, value] = cell(r);
-      out.push({ oid: [...base, col, i], type, value });
-    }
-  }
+  const cols: Column<R>[] = columns.map(([column, cell]) => ({ column, cell }));
+  out.push(new TableSegment(oidArray(entry), rows, index, cols));
 }
 
 export interface VmtraceMibExtras {
@@ -77,33 +67,36 @@ export interface VmtraceMibExtras {
   snmpBadPackets?: number;
 }
 
-export function vmtraceVarbinds(view: AgentStateView, extras: VmtraceMibExtras = {}): Varbind[] {
-  const out: Varbind[] = [];
+/** The segments of VMTRACE-MIB over a snapshot of the view (tables are virtual: see tree.ts). */
+export function vmtraceSegments(view: AgentStateView, extras: VmtraceMibExtras = {}): Segment[] {
+  const scalars: Varbind[] = [];
+  const out: Segment[] = [];
   const s = view.summary();
-  scalar(out, 'vmtraceSwitchName', text(s.switchName));
-  scalar(out, 'vmtraceVersion', text(s.version));
-  scalar(out, 'vmtraceMode', int(s.mode === 'dry-run' ? ENUMS.vmtraceMode.dryRun : ENUMS.vmtraceMode.enforce));
-  scalar(out, 'vmtraceStartTime', epoch(s.startedAt));
-  scalar(out, 'vmtraceVcenterCount', gauge(s.vcenters.length));
-  scalar(out, 'vmtraceVcentersSynced', gauge(s.vcenters.filter((v) => v.state === 'synced').length));
-  scalar(out, 'vmtracePortCount', gauge(s.counts.ports));
-  scalar(out, 'vmtraceManagedPortCount', gauge(s.counts.managedPorts));
-  scalar(out, 'vmtraceHostCount', gauge(s.counts.hosts));
-  scalar(out, 'vmtraceVmCount', gauge(s.counts.vms));
-  scalar(out, 'vmtraceVnicCount', gauge(s.counts.vnics));
-  scalar(out, 'vmtraceNeighborCount', gauge(s.counts.neighbors));
-  scalar(out, 'vmtraceVlanAdds', c64(s.counters.vlanAdds));
-  scalar(out, 'vmtraceVlanRemoves', c64(s.counters.vlanRemoves));
-  scalar(out, 'vmtracePlansApplied', c64(s.counters.plansApplied));
-  scalar(out, 'vmtracePlansRefused', c64(s.counters.plansRefused));
-  scalar(out, 'vmtraceLimitRefusals', c64(s.counters.limitRefusals));
-  scalar(out, 'vmtraceApplyErrors', c64(s.counters.applyErrors));
-  scalar(out, 'vmtraceMalformedFrames', c64(s.counters.malformedFrames));
-  scalar(out, 'vmtraceSnmpBadPackets', c64(extras.snmpBadPackets ?? s.counters.snmpBadPackets));
-  scalar(out, 'vmtraceLastChangeLatency', gauge(s.lastChangeLatencyMs ?? 0));
-  scalar(out, 'vmtraceAvgChangeLatency', gauge(s.avgChangeLatencyMs ?? 0));
-  scalar(out, 'vmtraceFrozen', truth(s.frozen));
-  scalar(out, 'vmtraceFrozenReason', text(s.frozen ? s.frozenReason : ''));
+  scalar(scalars, 'vmtraceSwitchName', text(s.switchName));
+  scalar(scalars, 'vmtraceVersion', text(s.version));
+  scalar(scalars, 'vmtraceMode', int(s.mode === 'dry-run' ? ENUMS.vmtraceMode.dryRun : ENUMS.vmtraceMode.enforce));
+  scalar(scalars, 'vmtraceStartTime', epoch(s.startedAt));
+  scalar(scalars, 'vmtraceVcenterCount', gauge(s.vcenters.length));
+  scalar(scalars, 'vmtraceVcentersSynced', gauge(s.vcenters.filter((v) => v.state === 'synced').length));
+  scalar(scalars, 'vmtracePortCount', gauge(s.counts.ports));
+  scalar(scalars, 'vmtraceManagedPortCount', gauge(s.counts.managedPorts));
+  scalar(scalars, 'vmtraceHostCount', gauge(s.counts.hosts));
+  scalar(scalars, 'vmtraceVmCount', gauge(s.counts.vms));
+  scalar(scalars, 'vmtraceVnicCount', gauge(s.counts.vnics));
+  scalar(scalars, 'vmtraceNeighborCount', gauge(s.counts.neighbors));
+  scalar(scalars, 'vmtraceVlanAdds', c64(s.counters.vlanAdds));
+  scalar(scalars, 'vmtraceVlanRemoves', c64(s.counters.vlanRemoves));
+  scalar(scalars, 'vmtracePlansApplied', c64(s.counters.plansApplied));
+  scalar(scalars, 'vmtracePlansRefused', c64(s.counters.plansRefused));
+  scalar(scalars, 'vmtraceLimitRefusals', c64(s.counters.limitRefusals));
+  scalar(scalars, 'vmtraceApplyErrors', c64(s.counters.applyErrors));
+  scalar(scalars, 'vmtraceMalformedFrames', c64(s.counters.malformedFrames));
+  scalar(scalars, 'vmtraceSnmpBadPackets', c64(extras.snmpBadPackets ?? s.counters.snmpBadPackets));
+  scalar(scalars, 'vmtraceLastChangeLatency', gauge(s.lastChangeLatencyMs ?? 0));
+  scalar(scalars, 'vmtraceAvgChangeLatency', gauge(s.avgChangeLatencyMs ?? 0));
+  scalar(scalars, 'vmtraceFrozen', truth(s.frozen));
+  scalar(scalars, 'vmtraceFrozenReason', text(s.frozen ? s.frozenReason : ''));
+  out.push(new StaticSegment(oidArray('vmtraceScalars'), scalars));
 
   table(out, 'vmtraceVcenterEntry', s.vcenters.map((v, i) => ({ v, i: i + 1 })), (r) => r.i, [
     [2, (r) => text(r.v.name)],
@@ -187,3 +180,6 @@ export function vmtraceVarbinds(view: AgentStateView, extras: VmtraceMibExtras =
   ]);
   return out;
 }
+
+/** Former name (test/helpers/show-agent.ts uses it with TreeCache); prefer startSnmp(). */
+export const vmtraceVarbinds = vmtraceSegments;

@@ -1,0 +1,128 @@
+// The SNMP side of the agent, for agent/main.ts: serves VMTRACE-MIB (and LLDP-MIB when
+// configured) from the state view, standalone over UDP and/or as an AgentX subagent of the
+// switch's snmpd, and sends notifications. Config values arrive parsed and secrets read.
+
+import { VmtraceError } from '../../shared/errors.js';
+import { oidArray } from '../../shared/mib/oids.js';
+import type { AgentStateView } from '../../shared/status.js';
+import type { Logger } from '../log.js';
+import { AgentXSubagent } from './agentx.js';
+import { badPackets, newCounters, type SnmpCounters } from './counters.js';
+import { Notifier, type NotificationFields, type NotificationKind, type RateLimit, type TrapTarget } from './notifier.js';
+import { StaticSegment, TreeCache } from './tree.js';
+import { engineIdFor, parseListen, UdpAgent, type CommunityConfig } from './udp-agent.js';
+import type { UsmUserConfig } from './usm.js';
+import { compareOids, rowToVarbind, type MibRow, type Varbind } from './varbind.js';
+import { vmtraceSegments } from './vmtrace-mib.js';
+
+export type { MibRow } from './varbind.js';
+export type { NotificationKind, NotificationFields, TrapTarget } from './notifier.js';
+export type { UsmUserConfig } from './usm.js';
+export type { CommunityConfig } from './udp-agent.js';
+export type { SnmpCounters } from './counters.js';
+
+export const LLDP_MIB = [1, 0, 8802, 1, 1, 2];
+
+export interface SnmpConfig {
+  /** "udp:127.0.0.1:16100": the standalone agent */
+  listen?: string;
+  /** "tcp:127.0.0.1:705", "unix:/var/agentx/master" or a path: AgentX subagent */
+  agentx?: string;
+  communities: CommunityConfig[];
+  users: UsmUserConfig[];
+  traps: TrapTarget[];
+  /** serve LLDP-MIB (off when the switch's lldpd serves it) */
+  lldpMib: boolean;
+  /** hex SNMP engine id; default derived from the switch name */
+  engineId?: string;
+  trapRate?: RateLimit;
+  /** how long a built tree is reused, ms (default 1000) */
+  cacheMs?: number;
+}
+
+export interface SnmpHandle {
+  stop(): Promise<void>;
+  notify(kind: NotificationKind, fields?: NotificationFields): void;
+  /** rebuild the tree on the next request (call after a change for instant visibility) */
+  invalidate(): void;
+  counters(): SnmpCounters & { badPackets: number };
+  engineId: string;
+  /** the bound UDP address of the standalone agent, if any */
+  listening: { address: string; port: number } | null;
+  /** resolves once the AgentX session is open (immediately if no AgentX) */
+  agentxReady(): Promise<void>;
+}
+
+/** Merges LLDP rows (sorted by OID by contract; re-sorted if not) and VMTRACE-MIB instances. */
+function lldpVarbinds(rows: MibRow[], log: Logger): Varbind[] {
+  const out: Varbind[] = [];
+  let bad = 0;
+  for (const row of rows) {
+    const vb = rowToVarbind(row);
+    if (vb && compareOids(vb.oid.slice(0, LLDP_MIB.length), LLDP_MIB) === 0) out.push(vb);
+    else bad++;
+  }
+  if (bad) log.warn({ rows: bad }, 'snmp: LLDP-MIB rows not served (bad type, value or OID)');
+  return out;
+}
+
+export async function startSnmp(
+  cfg: SnmpConfig,
+  view: AgentStateView,
+  lldpRows: () => MibRow[],
+  logger: Logger,
+): Promise<SnmpHandle> {
+  const log = logger.child({ module: 'snmp' });
+  for (const c of cfg.communities) {
+    if (c.community === 'public' || c.community === '') {
+      throw new VmtraceError('CONFIG_INVALID', 'snmp: the community "public" (or an empty one) is refused; use a secret from a file');
+    }
+  }
+  const engineId = cfg.engineId ? Buffer.from(cfg.engineId.replace(/^0x/i, ''), 'hex') : engineIdFor(view.summary().switchName);
+  if (engineId.length < 5 || engineId.length > 32) throw new VmtraceError('CONFIG_INVALID', 'snmp: engineId must be 5 to 32 octets');
+  const counters = newCounters();
+  const cache = new TreeCache(() => {
+    const own = vmtraceSegments(view, { snmpBadPackets: badPackets(counters) });
+    return cfg.lldpMib ? [new StaticSegment(LLDP_MIB, lldpVarbinds(lldpRows(), log)), ...own] : own;
+  }, cfg.cacheMs ?? 1000);
+  const tree = () => cache.current();
+
+  let udp: UdpAgent | null = null;
+  let agentx: AgentXSubagent | null = null;
+  const notifier = new Notifier(cfg.traps, engineId, counters, log, cfg.trapRate);
+  try {
+    if (cfg.listen) {
+      const { host, port } = parseListen(cfg.listen);
+      udp = new UdpAgent({ host, port, communities: cfg.communities, users: cfg.users, engineId }, tree, counters, log);
+      await udp.start();
+    }
+    if (cfg.agentx) {
+      const subtrees = [oidArray('vmtraceMIB'), ...(cfg.lldpMib ? [LLDP_MIB] : [])];
+      agentx = new AgentXSubagent(
+        { address: cfg.agentx, subtrees, id: oidArray('vmtraceMIB'), descr: 'vmtrace agent' },
+        tree,
+        counters,
+        log,
+      );
+      agentx.start();
+    }
+  } catch (err) {
+    await udp?.stop();
+    notifier.close();
+    if (err instanceof VmtraceError) throw err;
+    throw new VmtraceError('SNMP_ERROR', `snmp: cannot start: ${(err as Error).message}`, { cause: err });
+  }
+  log.info({ engineId: engineId.toString('hex'), listen: cfg.listen ?? null, agentx: cfg.agentx ?? null }, 'snmp: started');
+  return {
+    engineId: engineId.toString('hex'),
+    listening: udp?.address ?? null,
+    stop: async () => {
+      notifier.close();
+      await Promise.all([udp?.stop(), agentx?.stop()]);
+    },
+    notify: (kind, fields) => notifier.notify(kind, fields ?? {}),
+    invalidate: () => cache.invalidate(),
+    counters: () => ({ ...counters, badPackets: badPackets(counters) }),
+    agentxReady: () => agentx?.whenOpen() ?? Promise.resolve(),
+  };
+}
