@@ -13,7 +13,7 @@ export interface ClientOptions {
   timeoutMs?: number;
   /** retries per request; default 1 */
   retries?: number;
-  /** varbinds asked for per GETBULK (split over the columns walked); halved on tooBig */
+  /** varbinds asked for per GETBULK (split over the columns walked; default 120); halved on tooBig */
   maxVarbinds?: number;
 }
 
@@ -39,7 +39,7 @@ export class SnmpClient {
     const retries = opts.retries ?? 1;
     this.where = formatAgentTarget(target);
     this.waitText = `${((timeout * (retries + 1)) / 1000).toFixed(1).replace(/\.0$/, '')} s`;
-    this.maxVarbinds = Math.max(1, opts.maxVarbinds ?? 60);
+    this.maxVarbinds = Math.max(1, opts.maxVarbinds ?? 120);
     const options = { port: target.port, retries, timeout, transport: target.transport, backwardsGetNexts: true };
     this.session =
       creds.version === '2c'

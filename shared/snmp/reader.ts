@@ -247,7 +247,9 @@ export class AgentReader {
     const s = (name: (typeof SCALARS)[number]): SnmpVarbind => {
       const vb = values[SCALARS.indexOf(name)];
       if (!vb) {
-        throw new VmtraceError('SNMP_ERROR', `agent ${this.agent} does not serve ${name}.0: is it a vmtrace agent, and does its view include VMTRACE-MIB?`);
+        // An SNMP agent answered, but not ours (or its view hides VMTRACE-MIB): the operator
+        // pointed at the wrong thing, a user error rather than an internal one.
+        throw new VmtraceError('NOT_FOUND', `agent ${this.agent} does not serve ${name}.0: is it a vmtrace agent, and does its view include VMTRACE-MIB?`);
       }
       return vb;
     };

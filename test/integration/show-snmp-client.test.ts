@@ -162,3 +162,19 @@ describe('SnmpClient against snmpd', () => {
     }
   });
 });
+
+describe('AgentReader against an agent that is not vmtrace', () => {
+  it('summary is NOT_FOUND (exit 1) naming the missing object; tables read empty', async () => {
+    const { AgentReader } = await import('../../shared/snmp/reader.js');
+    const reader = new AgentReader(parseAgentTarget(`127.0.0.1:${peer.port}`), { version: '2c', community: peer.community });
+    try {
+      const err = (await reader.summary().then(() => null, (e: unknown) => e)) as VmtraceError;
+      expect(err).toBeInstanceOf(VmtraceError);
+      expect(err.code).toBe('NOT_FOUND');
+      expect(err.message).toBe(`agent 127.0.0.1:${peer.port} does not serve vmtraceSwitchName.0: is it a vmtrace agent, and does its view include VMTRACE-MIB?`);
+      expect(await reader.ports()).toEqual([]);
+    } finally {
+      reader.close();
+    }
+  });
+});
