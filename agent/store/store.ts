@@ -30,7 +30,7 @@ import {
   type JournalRow,
   type LedgerRow,
 } from './codec.js';
-import { Connection } from './connection.js';
+import { Connection, type SqlValue } from './connection.js';
 import { corruptError, toStoreError } from './errors.js';
 import { SCHEMA_VERSION, migrate, userVersion } from './migrations.js';
 import { SerialQueue } from './queue.js';
@@ -160,18 +160,29 @@ export class Store {
     });
   }
 
-  /** One transaction: ledger rows deleted/upserted + journal entries appended. Once per reconcile batch. */
+  /**
+   * One transaction: ledger rows deleted/upserted + journal entries appended. Once per reconcile
+   * batch. The batch is read at the call, so the caller may reuse its objects at once.
+   */
   commit(batch: StoreBatch): Promise<void> {
-    const ledger = batch.ledger ?? [];
-    const deletes = batch.deleteLedger ?? [];
-    const journal = batch.journal ?? [];
+    let deletes: string[], ledger: SqlValue[][], journal: SqlValue[][];
+    try {
+      deletes = [...(batch.deleteLedger ?? [])];
+      ledger = (batch.ledger ?? []).map(ledgerParams);
+      journal = (batch.journal ?? []).map(journalParams);
+    } catch (err) {
+      return Promise.reject(toStoreError(err, this.path, 'commit'));
+    }
     return this.call('commit', async () => {
       if (ledger.length === 0 && deletes.length === 0 && journal.length === 0) return;
       const level: SyncLevel = ledger.length > 0 || deletes.length > 0 ? 'FULL' : 'NORMAL';
       await this.transaction(level, async () => {
         for (const port of deletes) await this.conn.run(DELETE_LEDGER, [port]);
-        for (const r of ledger) await this.conn.run(UPSERT_LEDGER, ledgerParams(r));
-        await this.insertJournal(journal);
+        for (const params of ledger) await this.conn.run(UPSERT_LEDGER, params);
+        if (journal.length > 0) {
+          for (const params of journal) await this.conn.run(INSERT_JOURNAL, params);
+          await this.trimJournal();
+        }
       });
     });
   }
@@ -206,7 +217,7 @@ export class Store {
     return this.call('save the inventory', async () => {
       const { encoding, data } = await encoded;
       await this.transaction('NORMAL', async () => {
-        await this.conn.run(UPSERT_INVENTORY, [vcenter, at, encoding, data]);
+        await this.conn.run(UPSERT_INVENTORY, [vcenter, Math.round(at), encoding, data]);
       });
     });
   }
@@ -235,9 +246,10 @@ export class Store {
    * show them until frames refresh them or their TTL runs out (the caller judges expiry).
    */
   replaceNeighbors(neighbors: Neighbor[]): Promise<void> {
+    const rows = neighbors.map(neighborParams);
     return this.call('save neighbours', () => this.transaction('NORMAL', async () => {
       await this.conn.run('DELETE FROM neighbor');
-      for (const n of neighbors) await this.conn.run(INSERT_NEIGHBOR, neighborParams(n));
+      for (const params of rows) await this.conn.run(INSERT_NEIGHBOR, params);
     }));
   }
 
@@ -315,12 +327,6 @@ export class Store {
       await this.conn.exec('ROLLBACK').catch(() => undefined);
       throw err;
     }
-  }
-
-  private async insertJournal(entries: JournalEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    for (const e of entries) await this.conn.run(INSERT_JOURNAL, journalParams(e));
-    await this.trimJournal();
   }
 
   private async trimJournal(): Promise<void> {

@@ -123,6 +123,20 @@ describe('store: commit', () => {
     await t.close();
   });
 
+  it('records the batch as it was at the call, even if the caller reuses its objects', async () => {
+    const s = await Store.open(fresh(), { logger });
+    const r = record('Ethernet1', [10]);
+    const e = entry(0);
+    const done = s.commit({ ledger: [r], journal: [e] });
+    r.owned.push(20);
+    r.unneededSince[10] = 99;
+    e.message = 'changed';
+    await done;
+    expect((await s.loadLedger()).get('Ethernet1')).toEqual(record('Ethernet1', [10]));
+    expect((await s.recentJournal(1))[0]?.message).toBe('m0');
+    await s.close();
+  });
+
   it('applies deletes before upserts, and an empty batch is a no-op', async () => {
     const s = await Store.open(fresh(), { logger });
     await s.commit({ ledger: [record('a', [1]), record('b', [2])] });
