@@ -48,6 +48,19 @@ export interface VtepDiff {
 }
 
 export interface VtepDriver {
+  /**
+   * The device's bindings, remote MACs (lower case) and unknown-dst flood lists, sorted, read
+   * now. Only logical switches with a tunnel key (VNI) are shown.
+   */
   read(): Promise<VtepState>;
+
+  /**
+   * Applies a diff in one device transaction, removals before adds; nothing applied on error.
+   * One binding per (port, VLAN): binding a VLAN bound to another VNI, or an unknown port, is
+   * refused whole (OVSDB_CONFLICT). One location per (VNI, MAC): adding a MAC at another VTEP
+   * moves it. A removal only takes what still matches (same VNI / same VTEP), so removals are
+   * idempotent and never take an entry someone re-pointed meanwhile. Flood lists change by
+   * the VTEPs named. Missing logical switches (tunnel key = VNI) are created.
+   */
   apply(diff: VtepDiff): Promise<void>;
 }

@@ -69,6 +69,7 @@ export class OvsdbDriver implements Driver {
   }
 
   async open(): Promise<void> {
+    if (this.session.up) return;
     await this.session.start();
     if (this.vtepDriver) {
       try {
