@@ -189,3 +189,41 @@ describe('vmtrace show failures', () => {
     expect(JSON.parse(out.text)).toEqual({ agent: agent.address, vteps: data.vteps });
   });
 });
+
+describe('vmtrace show on a big switch', () => {
+  it('reads 300 ports (six 512-octet bitmaps each) and 5,000 vNICs exactly, in many GETBULK rounds', async () => {
+    const big = sampleStatus();
+    big.ports = Array.from({ length: 300 }, (_, i) => ({
+      ...data.ports[0]!,
+      ifIndex: 1001 + i * 3,
+      name: `Ethernet${i + 1}`,
+      vlans: [1, 100 + (i % 3000), 2000 + (i % 50)],
+      dynamicVlans: [100 + (i % 3000)],
+      ownedVlans: [100 + (i % 3000)],
+      missingVlans: i % 7 === 0 ? [3999] : [],
+      surplusVlans: [],
+      state: i % 7 === 0 ? 'limit' : 'ok',
+      reason: i % 7 === 0 ? 'maxVlans reached' : null,
+    }));
+    big.vnics = Array.from({ length: 5000 }, (_, i) => ({
+      index: i + 1,
+      vmIndex: (i % 3) + 1,
+      vmName: `vm-${i}`,
+      mac: `00:50:56:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
+      portgroup: `pg-${i % 40}`,
+      vlan: i % 10 === 0 ? null : 100 + (i % 40),
+      vni: i % 5 === 0 ? 5000 + i : null,
+      ifIndex: i % 4 === 0 ? null : 1001 + (i % 300) * 3,
+    }));
+    const bigAgent = await startAgent(viewOf(big));
+    try {
+      const file = secret('big-community', bigAgent.community);
+      const ports = await json('ports', { agent: bigAgent.address, communityFile: file });
+      expect(ports).toEqual({ agent: bigAgent.address, ports: big.ports });
+      const vms = await json('vms', { agent: bigAgent.address, communityFile: file });
+      expect(vms).toEqual({ agent: bigAgent.address, vms: big.vms, vnics: big.vnics });
+    } finally {
+      await bigAgent.stop();
+    }
+  });
+});
