@@ -18,7 +18,11 @@ export interface SnmpdPeer {
 /** IETF WG table base: `.1.3.6.1.4.1.8072.2.2.1.1.{2,3}.<len>.<name bytes>` */
 export const WG_ENTRY = '1.3.6.1.4.1.8072.2.2.1.1';
 
-export async function startSnmpd(opts: { rows: { name: string; chair1: string; chair2: string }[] }): Promise<SnmpdPeer> {
+export async function startSnmpd(opts: {
+  rows: { name: string; chair1: string; chair2: string }[];
+  /** be an AgentX master on this unix socket path */
+  agentxSocket?: string;
+}): Promise<SnmpdPeer> {
   const dir = mkdtempSync(join(tmpdir(), 'show-snmpd-'));
   const port = await freeUdpPort();
   const community = `c-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
@@ -31,6 +35,7 @@ export async function startSnmpd(opts: { rows: { name: string; chair1: string; c
     'sysName show-snmpd',
     'table netSnmpIETFWGTable',
     ...opts.rows.map((r) => `add_row netSnmpIETFWGTable "${r.name}" "${r.chair1}" "${r.chair2}"`),
+    ...(opts.agentxSocket ? ['master agentx', `agentXSocket ${opts.agentxSocket}`, 'agentXPerms 0660 0770'] : []),
   ];
   writeFileSync(join(dir, 'snmpd.conf'), conf.join('\n') + '\n');
   const child: ChildProcess = spawn(
