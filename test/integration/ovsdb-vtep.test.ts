@@ -37,25 +37,32 @@ describe('hardware_vtep rows applied by OvsdbDriver, consumed by ovs-vtep', () =
     await ovs?.stop();
   });
 
-  /** The emulator's bridge for our logical switch of `vni`, or null. */
-  async function lsBridge(vni: number): Promise<string | null> {
-    for (const br of (await ovs.vsctl('list-br')).split('\n').filter(Boolean)) {
-      const name = (await ovs.vsctl('br-get-external-id', br, 'logical_switch_name')).trim();
-      if (name === `vmtrace-vni-${vni}`) return br;
-    }
-    return null;
+  /** rows of `ovs-vsctl list TABLE` as objects (one call: the emulator edits concurrently) */
+  async function list(table: string, columns: string[]): Promise<Record<string, unknown>[]> {
+    const out = JSON.parse(await ovs.vsctl('--format=json', `--columns=${columns.join(',')}`, 'list', table)) as {
+      headings: string[];
+      data: unknown[][];
+    };
+    return out.data.map((row) => Object.fromEntries(out.headings.map((h, i) => [h, row[i]])));
   }
 
-  /** remote_ip of the VXLAN ports (key = vni) on `br`. */
-  async function tunnels(br: string, vni: number): Promise<string[]> {
-    const out: string[] = [];
-    for (const port of (await ovs.vsctl('list-ports', br)).split('\n').filter(Boolean)) {
-      if ((await ovs.vsctl('get', 'interface', port, 'type')).trim() !== 'vxlan') continue;
-      const key = (await ovs.vsctl('get', 'interface', port, 'options:key')).trim().replace(/"/g, '');
-      if (key !== String(vni)) continue;
-      out.push((await ovs.vsctl('get', 'interface', port, 'options:remote_ip')).trim().replace(/"/g, ''));
-    }
-    return [...new Set(out)].sort();
+  const mapOf = (v: unknown): Record<string, string> =>
+    Array.isArray(v) && v[0] === 'map' ? Object.fromEntries(v[1] as [string, string][]) : {};
+
+  /** The emulator's bridge for our logical switch of `vni`, or null. */
+  async function lsBridge(vni: number): Promise<string | null> {
+    const br = (await list('bridge', ['name', 'external_ids'])).find(
+      (b) => mapOf(b['external_ids'])['logical_switch_name'] === `vmtrace-vni-${vni}`,
+    );
+    return br ? String(br['name']) : null;
+  }
+
+  /** remote_ip of the VXLAN interfaces with key = vni. */
+  async function tunnels(vni: number): Promise<string[]> {
+    const ips = (await list('interface', ['name', 'type', 'options']))
+      .filter((i) => i['type'] === 'vxlan' && mapOf(i['options'])['key'] === String(vni))
+      .map((i) => mapOf(i['options'])['remote_ip']!);
+    return [...new Set(ips)].sort();
   }
 
   it('a binding becomes a logical-switch bridge; remote MACs and flood lists become VXLAN tunnels', async () => {
@@ -68,9 +75,9 @@ describe('hardware_vtep rows applied by OvsdbDriver, consumed by ovs-vtep', () =
       remove: none(),
     });
     expect((await ovs.vtepctl('list-bindings', 'br0', 'swp1')).trim()).toBe('0100 vmtrace-vni-5001');
-    const br = await eventually('the emulator to create the logical switch bridge', () => lsBridge(5001));
+    await eventually('the emulator to create the logical switch bridge', () => lsBridge(5001));
     const ips = await eventually('VXLAN tunnels to both host VTEPs', async () => {
-      const t = await tunnels(br, 5001);
+      const t = await tunnels(5001);
       return t.length === 2 ? t : null;
     });
     expect(ips).toEqual(['192.0.2.10', '192.0.2.11']);
