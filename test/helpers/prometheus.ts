@@ -30,10 +30,25 @@ export function mibDir(dir: string): string {
   return out;
 }
 
-/** Our generator.yml with the agent's community in place of the placeholder. */
-export function generatorConfig(dir: string, community: string): string {
-  const doc = parse(readFileSync(GENERATOR_CONFIG, 'utf8')) as { modules: Record<string, { auth?: { community?: string } }> };
-  doc.modules.vmtrace!.auth = { community };
+export interface V3Auth {
+  username: string;
+  password: string;
+  priv_password: string;
+}
+
+/**
+ * Our generator.yml with the agent's credentials in place of the placeholder: a community,
+ * or the v3 block its comments describe (SHA256 + AES).
+ */
+export function generatorConfig(dir: string, auth: string | V3Auth): string {
+  const doc = parse(readFileSync(GENERATOR_CONFIG, 'utf8')) as { modules: Record<string, { version?: number; auth?: Record<string, string> }> };
+  const mod = doc.modules.vmtrace!;
+  if (typeof auth === 'string') {
+    mod.auth = { community: auth };
+  } else {
+    mod.version = 3;
+    mod.auth = { ...auth, security_level: 'authPriv', auth_protocol: 'SHA256', priv_protocol: 'AES' };
+  }
   const path = join(dir, 'generator.yml');
   writeFileSync(path, stringify(doc));
   return path;

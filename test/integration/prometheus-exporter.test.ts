@@ -113,3 +113,26 @@ describe('prometheus-snmp-exporter scraping the standalone agent', () => {
     expect(hex).toEqual([]);
   });
 });
+
+describe('prometheus-snmp-exporter with SNMPv3 authPriv (the generator.yml v3 variant)', () => {
+  it('scrapes the agent with SHA256 + AES and gets the same metrics', async () => {
+    const v3dir = mkdtempSync(join(tmpdir(), 'prom-v3-'));
+    let v3exporter: Exporter | undefined;
+    try {
+      generatorConfig(v3dir, { username: agent!.v3.user, password: agent!.v3.authKey, priv_password: agent!.v3.privKey });
+      const gen = await generate(v3dir, mibDir(v3dir));
+      expect(gen.warnings).toEqual([]);
+      expect(gen.code, gen.output).toBe(0);
+      v3exporter = await startExporter(gen.snmpYml);
+      const res = await fetch(`${v3exporter.url}/snmp?target=${agent!.address}&module=vmtrace`);
+      const text = await res.text();
+      expect(res.status, text).toBe(200);
+      const v3samples = parseMetrics(text);
+      expect(new Set(v3samples.map((s) => s.name))).toEqual(new Set(samples.map((s) => s.name)));
+      expect(v3samples.find((s) => s.name === 'vmtracePortVlanCount' && s.labels.vmtracePortName === 'swp3')?.value).toBe(24);
+    } finally {
+      await v3exporter?.stop();
+      rmSync(v3dir, { recursive: true, force: true });
+    }
+  });
+});
