@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../agent/log.js';
-import { startSnmp, type MibRow, type SnmpHandle } from '../../agent/snmp/index.js';
+import { startSnmp, type MibRow, type SnmpHandle, type UsmUserConfig } from '../../agent/snmp/index.js';
 import { OIDS } from '../../shared/mib/oids.js';
 import { freeUdpPort, netSnmp } from '../helpers/snmpd.js';
 import { sampleData, viewOf } from '../helpers/snmp-view.js';
@@ -43,7 +43,7 @@ function fixtureRows(): MibRow[] {
 let snmp: SnmpHandle;
 let target: string;
 const v2 = () => ['-v2c', '-c', community, '-On', '-Ox', '-t', '2', '-r', '1'];
-const v3 = (u: typeof sha256, auth = u.authKey, priv = u.privKey) => [
+const v3 = (u: UsmUserConfig, auth = u.authKey, priv = u.privKey) => [
   '-v3', '-l', 'authPriv', '-u', u.name, '-a', u.auth === 'sha256' ? 'SHA-256' : 'SHA', '-A', auth, '-x', 'AES', '-X', priv,
   '-On', '-Ox', '-t', '1', '-r', '0',
 ];
