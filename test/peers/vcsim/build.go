@@ -20,6 +20,11 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 )
 
+type clusterInfo struct {
+	ref, pool types.ManagedObjectReference
+	name      string
+}
+
 type dvpgInfo struct {
 	ref    types.ManagedObjectReference
 	dvs    string // DVS name
@@ -43,38 +48,40 @@ type Launcher struct {
 	ctx    context.Context
 	dsDir  string
 
-	dc, cluster, pool, vmFolder, netFolder types.ManagedObjectReference
-	dcName, clusterName                    string
+	dc, vmFolder, netFolder types.ManagedObjectReference
+	dcName                  string
 
-	mu         sync.Mutex // guards the maps below and the counters
-	hosts      map[string]types.ManagedObjectReference
-	hostIndex  map[types.ManagedObjectReference]int // 1-based, for MACs and IPs
-	hostName   map[types.ManagedObjectReference]string
-	hostSpecs  map[string]*HostSpec
-	networks   map[string]types.ManagedObjectReference // standard Network objects by name
-	dvpgs      map[string]dvpgInfo
-	switches   map[string]*dvsInfo
-	vms        map[string]types.ManagedObjectReference
-	vmSerial   int
-	ownKeys    map[string]bool // sessions of the launcher itself (floor client)
-	floor      *floorWatcher // guarded by mu
-	frozen     *freezer
+	mu          sync.Mutex // guards the maps below and the counters
+	hosts       map[string]types.ManagedObjectReference
+	hostIndex   map[types.ManagedObjectReference]int // 1-based, for MACs and IPs
+	hostName    map[types.ManagedObjectReference]string
+	hostCluster map[types.ManagedObjectReference]*clusterInfo
+	hostSpecs   map[string]*HostSpec
+	networks    map[string]types.ManagedObjectReference // standard Network objects by name
+	dvpgs       map[string]dvpgInfo
+	switches    map[string]*dvsInfo
+	vms         map[string]types.ManagedObjectReference
+	vmSerial    int
+	ownKeys     map[string]bool // sessions of the launcher itself (floor client)
+	floor       *floorWatcher   // guarded by mu
+	frozen      *freezer
 }
 
 func newLauncher(spec *Spec) *Launcher {
 	return &Launcher{
-		spec:      spec,
-		ctx:       context.Background(),
-		hosts:     map[string]types.ManagedObjectReference{},
-		hostIndex: map[types.ManagedObjectReference]int{},
-		hostName:  map[types.ManagedObjectReference]string{},
-		hostSpecs: map[string]*HostSpec{},
-		networks:  map[string]types.ManagedObjectReference{},
-		dvpgs:     map[string]dvpgInfo{},
-		switches:  map[string]*dvsInfo{},
-		vms:       map[string]types.ManagedObjectReference{},
-		ownKeys:   map[string]bool{},
-		frozen:    newFreezer(),
+		spec:        spec,
+		ctx:         context.Background(),
+		hosts:       map[string]types.ManagedObjectReference{},
+		hostIndex:   map[types.ManagedObjectReference]int{},
+		hostName:    map[types.ManagedObjectReference]string{},
+		hostCluster: map[types.ManagedObjectReference]*clusterInfo{},
+		hostSpecs:   map[string]*HostSpec{},
+		networks:    map[string]types.ManagedObjectReference{},
+		dvpgs:       map[string]dvpgInfo{},
+		switches:    map[string]*dvsInfo{},
+		vms:         map[string]types.ManagedObjectReference{},
+		ownKeys:     map[string]bool{},
+		frozen:      newFreezer(),
 	}
 }
 
@@ -123,20 +130,34 @@ func (l *Launcher) build() error {
 		return err
 	}
 	l.vmFolder, l.netFolder = folders.VmFolder.Reference(), folders.NetworkFolder.Reference()
-	cluster, err := folders.HostFolder.CreateCluster(ctx, s.Cluster, types.ClusterConfigSpecEx{})
-	if err != nil {
-		return err
+	// Hosts go into clusters of ClusterSize (vSphere allows 96; the simulator checks every
+	// host of a VM's cluster on each DVS NIC, so huge clusters also cost build time).
+	nclusters := (len(s.Hosts) + s.ClusterSize - 1) / s.ClusterSize
+	for k := 0; k < nclusters; k++ {
+		name := s.Cluster
+		if nclusters > 1 {
+			name = fmt.Sprintf("%s-%02d", s.Cluster, k+1)
+		}
+		cluster, err := folders.HostFolder.CreateCluster(ctx, name, types.ClusterConfigSpecEx{})
+		if err != nil {
+			return err
+		}
+		end := (k + 1) * s.ClusterSize
+		if end > len(s.Hosts) {
+			end = len(s.Hosts)
+		}
+		if err := l.addHosts(cluster, k*s.ClusterSize, end); err != nil {
+			return err
+		}
+		pool, err := cluster.ResourcePool(ctx)
+		if err != nil {
+			return err
+		}
+		info := &clusterInfo{ref: cluster.Reference(), pool: pool.Reference(), name: name}
+		for _, h := range s.Hosts[k*s.ClusterSize : end] {
+			l.hostCluster[l.hosts[h.Name]] = info
+		}
 	}
-	l.cluster, l.clusterName = cluster.Reference(), s.Cluster
-
-	if err := l.addHosts(cluster); err != nil {
-		return err
-	}
-	pool, err := cluster.ResourcePool(ctx)
-	if err != nil {
-		return err
-	}
-	l.pool = pool.Reference()
 	if err := l.addDatastore(); err != nil {
 		return err
 	}
@@ -172,8 +193,8 @@ func (l *Launcher) hostOrder() []string {
 	return out
 }
 
-func (l *Launcher) addHosts(cluster *object.ClusterComputeResource) error {
-	for i := range l.spec.Hosts {
+func (l *Launcher) addHosts(cluster *object.ClusterComputeResource, from, to int) error {
+	for i := from; i < to; i++ {
 		h := &l.spec.Hosts[i]
 		task, err := cluster.AddHost(l.ctx, types.HostConnectSpec{HostName: h.Name}, true, nil, nil)
 		if err != nil {
@@ -420,8 +441,6 @@ func vmMO(ref types.ManagedObjectReference) *simulator.VirtualMachine {
 	v, _ := simulator.Map.Get(ref).(*simulator.VirtualMachine)
 	return v
 }
-
-
 
 // mendEventTemplates fixes event message templates that do not parse (0.24's
 // VmMigratedEvent has "{{.SourceHost.Name}," and makes PostEvent panic).

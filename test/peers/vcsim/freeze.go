@@ -1,13 +1,20 @@
 package main
 
-// Freeze mode: the SOAP endpoint keeps accepting connections and reading requests but sends
+// Every SOAP answer passes here (see wrap). Freeze mode: the SOAP endpoint keeps accepting connections and reading requests but sends
 // no answer (not even to requests already being served) until unfrozen or the client gives
 // up, so client-side timeouts can be tested against a vCenter that hangs.
 
 import (
 	"bytes"
 	"net/http"
+	"strconv"
 	"sync"
+)
+
+var (
+	xsiDecl  = []byte(` xmlns:XMLSchema-instance="http://www.w3.org/2001/XMLSchema-instance"`)
+	xsiType  = []byte(`XMLSchema-instance:type="`)
+	xsiShort = []byte(`xsi:type="`)
 )
 
 type freezer struct {
@@ -72,7 +79,14 @@ func (f *freezer) wrap(next http.Handler) http.Handler {
 		if !f.hold(r) {
 			return
 		}
+		body := buf.body.Bytes()
+		// Go's encoder writes xsi:type as a locally declared "XMLSchema-instance:type"; vCenter
+		// writes xsi:type (xsi is declared on the envelope). Answer as vCenter does.
+		if bytes.Contains(body, xsiType) {
+			body = bytes.ReplaceAll(bytes.ReplaceAll(body, xsiDecl, nil), xsiType, xsiShort)
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(buf.status)
-		_, _ = w.Write(buf.body.Bytes())
+		_, _ = w.Write(body)
 	})
 }

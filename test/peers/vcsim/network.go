@@ -36,8 +36,8 @@ func ipPlus(base string, n int) string {
 	return net.IPv4(byte(v>>24), byte(v>>16), byte(v>>8), byte(v)).String()
 }
 
-func pnicKey(dev string) string { return "key-vim.host.PhysicalNic-" + dev }
-func vswitchKey(name string) string { return "key-vim.host.VirtualSwitch-" + name }
+func pnicKey(dev string) string       { return "key-vim.host.PhysicalNic-" + dev }
+func vswitchKey(name string) string   { return "key-vim.host.VirtualSwitch-" + name }
 func portgroupKey(name string) string { return "key-vim.host.PortGroup-" + name }
 
 // uplinkPortKey names the DVS uplink port of a host's n-th uplink.

@@ -59,9 +59,16 @@ func (l *Launcher) vmEvent(vm, host types.ManagedObjectReference) types.VmEvent 
 	if v := vmMO(vm); v != nil {
 		simulator.Map.WithLock(v, func() { name = v.Name })
 	}
+	l.mu.Lock()
+	cl := l.hostCluster[host]
+	l.mu.Unlock()
+	var cr *types.ComputeResourceEventArgument
+	if cl != nil {
+		cr = &types.ComputeResourceEventArgument{ComputeResource: cl.ref, EntityEventArgument: types.EntityEventArgument{Name: cl.name}}
+	}
 	return types.VmEvent{Event: types.Event{
 		Datacenter:      &types.DatacenterEventArgument{Datacenter: l.dc, EntityEventArgument: types.EntityEventArgument{Name: l.dcName}},
-		ComputeResource: &types.ComputeResourceEventArgument{ComputeResource: l.cluster, EntityEventArgument: types.EntityEventArgument{Name: l.clusterName}},
+		ComputeResource: cr,
 		Host:            l.hostArg(host),
 		Vm:              &types.VmEventArgument{Vm: vm, EntityEventArgument: types.EntityEventArgument{Name: name}},
 	}}
@@ -134,7 +141,14 @@ func (l *Launcher) move(vm, src, dst types.ManagedObjectReference, res *relocate
 	if f := l.floorWatcher(); f != nil {
 		f.expect(vm.Value, dst.Value, t0)
 	}
-	task, err := methods.RelocateVM_Task(l.ctx, l.c, &types.RelocateVM_Task{This: vm, Spec: types.VirtualMachineRelocateSpec{Host: &dst}})
+	spec := types.VirtualMachineRelocateSpec{Host: &dst}
+	l.mu.Lock()
+	if sc, dc := l.hostCluster[src], l.hostCluster[dst]; sc != nil && dc != nil && sc != dc {
+		pool := dc.pool // across clusters a vMotion changes the resource pool too
+		spec.Pool = &pool
+	}
+	l.mu.Unlock()
+	task, err := methods.RelocateVM_Task(l.ctx, l.c, &types.RelocateVM_Task{This: vm, Spec: spec})
 	if err != nil {
 		return err
 	}
@@ -367,8 +381,13 @@ func (l *Launcher) sessions() ([]sessionInfo, error) {
 	if res.Returnval != nil {
 		for _, o := range res.Returnval.Objects {
 			for _, p := range o.PropSet {
-				if a, ok := p.Val.(types.ArrayOfUserSession); ok {
+				switch a := p.Val.(type) {
+				case types.ArrayOfUserSession:
 					sm.SessionList = a.UserSession
+				case *types.ArrayOfUserSession:
+					sm.SessionList = a.UserSession
+				case []types.UserSession:
+					sm.SessionList = a
 				}
 			}
 		}

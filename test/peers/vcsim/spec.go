@@ -76,6 +76,8 @@ type Spec struct {
 	Password   string `json:"password,omitempty"`
 	Datacenter string `json:"datacenter,omitempty"`
 	Cluster    string `json:"cluster,omitempty"`
+	// ClusterSize hosts per cluster (default 32); more hosts make clusters Cluster-01, -02…
+	ClusterSize int `json:"clusterSize,omitempty"`
 
 	Hosts       []HostSpec `json:"hosts,omitempty"`
 	HostCount   int        `json:"hostCount,omitempty"`   // generated hosts after the listed ones
@@ -122,6 +124,9 @@ func (s *Spec) defaults() error {
 	}
 	if s.Cluster == "" {
 		s.Cluster = "C0"
+	}
+	if s.ClusterSize <= 0 {
+		s.ClusterSize = 32
 	}
 	if s.HostPattern == "" {
 		s.HostPattern = "esx-%02d.lab"

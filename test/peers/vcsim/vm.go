@@ -95,7 +95,9 @@ func (l *Launcher) createVM(spec *VMSpec, notify bool) (types.ManagedObjectRefer
 			Operation: types.VirtualDeviceConfigSpecOperationAdd, Device: dev,
 		})
 	}
-	pool := l.pool
+	l.mu.Lock()
+	pool := l.hostCluster[host].pool
+	l.mu.Unlock()
 	res, err := methods.CreateVM_Task(l.ctx, l.c, &types.CreateVM_Task{This: l.vmFolder, Config: config, Pool: pool, Host: &host})
 	if err != nil {
 		return none, err
