@@ -44,7 +44,12 @@ export interface NetSnmpModule {
   isVarbindError(vb: SnmpVarbind): boolean;
   Version2c: number;
   Version3: number;
-  ObjectType: Record<string, number>;
+  /** name → number (and, as net-snmp builds it, number → name too) */
+  ObjectType: Record<
+    | 'Boolean' | 'Integer' | 'OctetString' | 'Null' | 'OID' | 'IpAddress' | 'Counter' | 'Gauge' | 'TimeTicks'
+    | 'Opaque' | 'Counter64' | 'NoSuchObject' | 'NoSuchInstance' | 'EndOfMibView',
+    number
+  >;
   SecurityLevel: { noAuthNoPriv: number; authNoPriv: number; authPriv: number };
   AuthProtocols: Record<'md5' | 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512', number>;
   PrivProtocols: Record<'des' | 'aes' | 'aes256b' | 'aes256r', number>;
