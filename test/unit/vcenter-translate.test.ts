@@ -167,7 +167,7 @@ describe('vCenter translator', () => {
       vnics: [
         { key: 4000, mac: '00:50:56:01:02:03', network: 'vc1/network-12', connected: true },
         { key: 4001, mac: '00:50:56:01:02:04', network: 'vc1/dvportgroup-40', connected: false },
-        { key: 4002, mac: '00:50:56:01:02:05', network: null, connected: false },
+        { key: 4002, mac: '00:50:56:01:02:05', network: null, connected: true },
       ],
     });
   });

@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { VmtraceError, errorMessage } from '../../../shared/errors.js';
 import type { Logger } from '../../log.js';
 import { WATCHED_EVENTS } from './events.js';
+import { VimFault } from './faults.js';
 import { makeAgent } from './tls.js';
 import { Transport } from './transport.js';
 import { VIEW_TYPES, WATCHED_PROPERTIES } from './translate.js';
@@ -136,32 +137,62 @@ export class Session {
 
   /**
    * Destroy what we created and log out, each step bounded by the call timeout; failures are
-   * expected here (the session may be gone already) and only logged.
+   * expected here (the session may be gone already) and only logged. Returns 'orphaned' when
+   * the session may still exist on vCenter but did not answer (frozen, unreachable): the
+   * caller keeps it and calls `retryLogout()` later, before logging in again.
    */
-  async close(log: Logger): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  async close(log: Logger): Promise<'closed' | 'orphaned'> {
+    if (this.closed) return 'closed';
     this.transport.abortAll();
-    const step = async (what: string, fn: () => Promise<void>): Promise<boolean> => {
+    if (!this.loggedIn) return this.finish();
+    const attempt = async (what: string, fn: () => Promise<void>): Promise<'ok' | 'gone' | 'silent'> => {
       try {
         await fn();
-        return true;
+        return 'ok';
       } catch (err) {
         log.debug({ err: errorMessage(err) }, `vCenter cleanup: ${what} failed`);
-        return false;
+        return sessionGone(err) ? 'gone' : err instanceof VimFault ? 'ok' : 'silent';
       }
     };
-    if (this.loggedIn) {
-      // if the first call shows the session is gone, skip the rest (they would fail alike)
-      const alive = !this.collector || (await step('DestroyPropertyCollector', () => this.api.destroyPropertyCollector(this.collector!)));
-      if (alive) {
-        if (this.eventCollector) await step('DestroyCollector', () => this.api.destroyCollector(this.eventCollector!));
-        if (this.view) await step('DestroyView', () => this.api.destroyView(this.view!));
-        await step('Logout', () => this.api.logout(this.sc.sessionManager));
+    // destroying the collector also destroys its filters; if it shows the session is gone
+    // (or vCenter is silent), the other steps would fare alike
+    const first = this.collector ? await attempt('DestroyPropertyCollector', () => this.api.destroyPropertyCollector(this.collector!)) : 'ok';
+    if (first === 'gone') return this.finish();
+    if (first === 'silent') return 'orphaned';
+    if (this.eventCollector) await attempt('DestroyCollector', () => this.api.destroyCollector(this.eventCollector!));
+    if (this.view) await attempt('DestroyView', () => this.api.destroyView(this.view!));
+    return this.retryLogout(log);
+  }
+
+  /** Log out a session that did not answer before. 'closed' once it is certainly gone. */
+  async retryLogout(log: Logger): Promise<'closed' | 'orphaned'> {
+    if (this.closed) return 'closed';
+    try {
+      await this.api.logout(this.sc.sessionManager);
+    } catch (err) {
+      if (!sessionGone(err) && !(err instanceof VimFault)) {
+        log.debug({ err: errorMessage(err) }, 'vCenter logout unanswered; will retry');
+        return 'orphaned';
       }
     }
-    this.transport.close();
+    return this.finish();
   }
+
+  /** Give up on an orphan (too many, or stopping): close its sockets. */
+  abandon(): void {
+    this.finish();
+  }
+
+  private finish(): 'closed' {
+    this.closed = true;
+    this.transport.close();
+    return 'closed';
+  }
+}
+
+/** The fault vCenter gives for a session that no longer exists. */
+function sessionGone(err: unknown): boolean {
+  return err instanceof VimFault && err.fault === 'NotAuthenticated';
 }
 
 export { mo };

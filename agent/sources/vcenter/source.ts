@@ -48,6 +48,8 @@ class Watcher {
   private lostAt: number | null = null;
   private lastEventKey = -1;
   private readonly warn: Warn;
+  /** sessions whose logout went unanswered: logged out before the next login */
+  private orphans: Session[] = [];
 
   constructor(
     private readonly cfg: VcenterConfig,
@@ -72,9 +74,25 @@ class Watcher {
     this.stopped = true;
     this.wake?.();
     const s = this.session;
-    if (s) await s.close(this.log);
+    if (s) this.keepIfOrphaned(s, await s.close(this.log));
     await this.loop;
+    await this.reapOrphans();
+    for (const o of this.orphans.splice(0)) o.abandon();
     this.setStatus({ state: 'disconnected', error: 'stopped' });
+  }
+
+  private keepIfOrphaned(s: Session, r: 'closed' | 'orphaned'): void {
+    if (r !== 'orphaned' || this.orphans.includes(s)) return;
+    this.orphans.push(s);
+    // bounded: a vCenter silent for long has expired those sessions itself by then
+    while (this.orphans.length > 8) this.orphans.shift()!.abandon();
+  }
+
+  /** Log out sessions that did not answer before; keep those that still do not. */
+  private async reapOrphans(): Promise<void> {
+    const left: Session[] = [];
+    for (const o of this.orphans) if ((await o.retryLogout(this.log)) === 'orphaned') left.push(o);
+    this.orphans = left;
   }
 
   private setStatus(p: Partial<SourceStatus>): void {
@@ -93,6 +111,8 @@ class Watcher {
   private async run(): Promise<void> {
     while (!this.stopped) {
       try {
+        // log out what the last fault left behind before logging in again: never leak sessions
+        await this.reapOrphans();
         const s = await Session.open(this.cfg, this.t);
         this.session = s;
         if (this.stopped) break;
@@ -103,7 +123,7 @@ class Watcher {
       }
       const s = this.session;
       this.session = null;
-      if (s) await s.close(this.log);
+      if (s) this.keepIfOrphaned(s, await s.close(this.log));
       if (this.stopped) break;
       await this.sleep(this.backoff());
     }
@@ -278,7 +298,7 @@ async function countWithFreshSession(cfg: VcenterConfig, t: VcenterTimeouts): Pr
     ]);
     await s.api.retrieveAll(s.sc.propertyCollector, spec, 10, () => count++, t.callMs);
   } finally {
-    await s.close(silent);
+    if ((await s.close(silent)) === 'orphaned') s.abandon();
   }
   return count;
 }
@@ -313,7 +333,7 @@ export async function checkVcenter(
     );
     return { inventory: mirror.inventory(), apiVersion: s.sc.apiVersion };
   } finally {
-    await s.close(log);
+    if ((await s.close(log)) === 'orphaned') s.abandon();
   }
 }
 

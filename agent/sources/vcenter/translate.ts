@@ -45,7 +45,8 @@ export const WATCHED_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[]
     pathSet: ['name', 'config.instanceUuid', 'config.template', 'runtime.powerState', 'runtime.host', 'config.hardware.device'],
   },
   { type: 'Network', pathSet: ['name'] },
-  { type: 'DistributedVirtualPortgroup', pathSet: ['config.distributedVirtualSwitch', 'config.defaultPortConfig'] },
+  // config.uplink (API 6.5+) and the DVS's uplinkPortgroup list both mark uplink portgroups
+  { type: 'DistributedVirtualPortgroup', pathSet: ['config.distributedVirtualSwitch', 'config.defaultPortConfig', 'config.uplink'] },
   // the DVS's config carries its uuid (hosts name it by uuid), uplink portgroups and PVLAN map
   { type: 'DistributedVirtualSwitch', pathSet: ['config'] },
 ];
@@ -161,6 +162,7 @@ export interface NetState {
   name?: string;
   dvsMoid?: string | null;
   vlan?: RawDvVlan | null;
+  uplink?: boolean;
 }
 
 export interface DvsState {
@@ -335,7 +337,9 @@ export function readVnics(vcenter: string, arr: XNode, warn: Warn): VnicFact[] {
       const r = moref(child(backing, 'network'));
       network = r ? factKey(vcenter, r.value) : null;
     }
-    const connected = bool(child(child(d, 'connectable'), 'connected')) ?? false;
+    // a card without connect info cannot be disconnected: it is connected
+    const connectable = child(d, 'connectable');
+    const connected = connectable ? (bool(child(connectable, 'connected')) ?? false) : true;
     out.push({ key, mac: m, network, connected });
   }
   return out;
@@ -354,6 +358,9 @@ export function applyNetworkProp(s: NetState, c: PropChange, warn: Warn): boolea
     case 'config.defaultPortConfig':
       s.vlan = removed ? null : readDvVlan(c.val!, warn);
       return true;
+    case 'config.uplink':
+      s.uplink = removed ? false : bool(c.val) ?? false;
+      return true;
     default:
       warn('ignoring unexpected network property', { property: c.name });
       return false;
@@ -363,7 +370,7 @@ export function applyNetworkProp(s: NetState, c: PropChange, warn: Warn): boolea
 /** VMwareDVSPortSetting.vlan: VlanIdSpec | TrunkVlanSpec | PvlanSpec (by xsi:type). */
 export function readDvVlan(portSetting: XNode, warn: Warn): RawDvVlan | null {
   const v = child(portSetting, 'vlan');
-  if (!v) return null;
+  if (!v) return { kind: 'none' };
   const t = v.type ?? '';
   if (t.endsWith('VlanIdSpec')) {
     const id = int(child(v, 'vlanId'));
@@ -479,9 +486,7 @@ export function networkFact(
       if (dvs) warn('private VLAN not in the DVS PVLAN map', { portgroup: s.name, secondary: raw.secondary });
       vlan = { kind: 'none' };
     } else vlan = { kind: 'pvlan', primary, secondary: raw.secondary };
-  } else vlan = raw;
-  const fact: NetworkFact = { ...base, kind: 'distributed', vlan, dvs: dvs?.uuid ?? null };
-  if (dvs && dvs.uplinkPortgroups.includes(moid)) fact.uplink = true;
-  else if (dvs) fact.uplink = false;
-  return fact;
+  } else vlan = raw ?? { kind: 'none' };
+  const uplink = s.uplink === true || (dvs?.uplinkPortgroups.includes(moid) ?? false);
+  return { ...base, kind: 'distributed', vlan, dvs: dvs?.uuid ?? null, uplink };
 }

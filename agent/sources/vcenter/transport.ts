@@ -67,7 +67,12 @@ export class Transport {
               onText(decoder.write(chunk));
             } catch (err) {
               fail(err instanceof Error ? err : new Error(String(err)));
+              return;
             }
+            // libuv hands over up to ~2 MB of a fast peer in one loop turn; parsing all of it
+            // at once would block the event loop for hundreds of ms. Yield after each chunk.
+            res.pause();
+            setImmediate(() => res.resume());
           });
           res.on('end', () => {
             if (settled) return;

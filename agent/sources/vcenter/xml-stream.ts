@@ -2,9 +2,10 @@
 // ≈60 MB) are never held whole: saxes parses each network chunk as it arrives, and only the
 // subtrees a caller asks for (one ObjectUpdate, one Event…) are built as small XNode trees,
 // handed over and dropped. Element names are local names (prefixes vary between servers);
-// `xsi:type` is kept as `type`, the only polymorphism marker vSphere uses.
+// `xsi:type` is kept as `type`, the only polymorphism marker vSphere uses. Namespace processing
+// is left off (it halves saxes' speed); prefixes bound to the XSI namespace are tracked by hand.
 
-import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { SaxesParser, type SaxesTag } from 'saxes';
 
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
@@ -21,7 +22,8 @@ export interface XNode {
 export type CollectRule = (path: readonly string[]) => boolean;
 
 export class SoapStreamReader {
-  private readonly parser = new SaxesParser({ xmlns: true });
+  private readonly parser = new SaxesParser({ xmlns: false });
+  private readonly xsiPrefixes = new Set<string>(['xsi']);
   private readonly path: string[] = [];
   private readonly stack: XNode[] = [];
   /** depth at which the current collected subtree starts, -1 when not collecting */
@@ -33,7 +35,7 @@ export class SoapStreamReader {
     private readonly collect: CollectRule,
     private readonly onNode: (node: XNode, path: readonly string[]) => void,
   ) {
-    this.parser.on('opentag', (tag) => this.open(tag as SaxesTagNS));
+    this.parser.on('opentag', (tag) => this.open(tag as SaxesTag));
     this.parser.on('text', (t) => this.text(t));
     this.parser.on('cdata', (t) => this.text(t));
     this.parser.on('closetag', () => this.close());
@@ -54,17 +56,28 @@ export class SoapStreamReader {
     if (this.error) throw this.error;
   }
 
-  private open(tag: SaxesTagNS): void {
-    const name = tag.local;
+  private open(tag: SaxesTag): void {
+    const colon = tag.name.indexOf(':');
+    const name = colon < 0 ? tag.name : tag.name.slice(colon + 1);
     this.path.push(name);
     const depth = this.path.length;
+    const attributes = tag.attributes as Record<string, string>;
+    for (const k in attributes) {
+      if (k.startsWith('xmlns:') && attributes[k] === XSI) this.xsiPrefixes.add(k.slice(6));
+    }
     const isFault = name === 'Fault' && this.path[depth - 2] === 'Body';
     if (this.collectDepth < 0 && !isFault && !this.collect(this.path)) return;
     const attrs: Record<string, string> = {};
     let type: string | null = null;
-    for (const a of Object.values(tag.attributes)) {
-      if (a.uri === XSI && a.local === 'type') type = a.value.includes(':') ? a.value.slice(a.value.indexOf(':') + 1) : a.value;
-      else if (a.prefix !== 'xmlns' && a.name !== 'xmlns') attrs[a.local] = a.value;
+    for (const k in attributes) {
+      const v = attributes[k]!;
+      const c = k.indexOf(':');
+      if (c < 0) {
+        if (k !== 'xmlns') attrs[k] = v;
+      } else if (k.endsWith(':type') && this.xsiPrefixes.has(k.slice(0, c))) {
+        const vc = v.indexOf(':');
+        type = vc < 0 ? v : v.slice(vc + 1);
+      }
     }
     const node: XNode = { name, type, attrs, text: '', children: [] };
     if (this.collectDepth < 0) this.collectDepth = depth;
