@@ -15,6 +15,8 @@ export interface ClientOptions {
   retries?: number;
   /** varbinds asked for per GETBULK (split over the columns walked; default 120); halved on tooBig */
   maxVarbinds?: number;
+  /** cells one walk may return before it is called off (an agent that never ends); default 5,000,000 */
+  maxCells?: number;
 }
 
 /** The agent rejected our v3 user or keys (unknown user, wrong digest, decryption error). */
@@ -32,6 +34,7 @@ export class SnmpClient {
   private readonly where: string;
   private readonly waitText: string;
   private maxVarbinds: number;
+  private readonly maxCells: number;
   private closed = false;
 
   constructor(target: AgentTarget, creds: SnmpCredentials, opts: ClientOptions = {}) {
@@ -40,6 +43,7 @@ export class SnmpClient {
     this.where = formatAgentTarget(target);
     this.waitText = `${((timeout * (retries + 1)) / 1000).toFixed(1).replace(/\.0$/, '')} s`;
     this.maxVarbinds = Math.max(1, opts.maxVarbinds ?? 120);
+    this.maxCells = opts.maxCells ?? 5_000_000;
     const options = { port: target.port, retries, timeout, transport: target.transport, backwardsGetNexts: true };
     this.session =
       creds.version === '2c'
@@ -76,6 +80,7 @@ export class SnmpClient {
   async walkColumns(entryOid: string, columns: number[]): Promise<ColumnRows> {
     const rows: ColumnRows = new Map();
     const cursors = columns.map((col) => ({ col, prefix: `${entryOid}.${col}.`, next: `${entryOid}.${col}`, done: false }));
+    let cells = 0;
     for (;;) {
       const active = cursors.filter((c) => !c.done);
       if (active.length === 0) return rows;
@@ -103,6 +108,9 @@ export class SnmpClient {
             throw new VmtraceError('SNMP_ERROR', `agent ${this.where} answered ${vb.oid} after ${cursor.next}: OIDs not increasing`);
           }
           cursor.next = vb.oid;
+          if (++cells > this.maxCells) {
+            throw new VmtraceError('SNMP_ERROR', `agent ${this.where} sent more than ${this.maxCells} cells for ${entryOid}: walk called off`);
+          }
           const index = vb.oid.slice(cursor.prefix.length);
           let row = rows.get(index);
           if (!row) rows.set(index, (row = new Map()));

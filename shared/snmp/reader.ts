@@ -229,6 +229,17 @@ const NEIGHBORS: TableSpec<NeighborStatus> = {
   }),
 };
 
+/** One agent's whole state, as the view on the agent side holds it. */
+export interface AgentSnapshot {
+  summary: AgentSummary;
+  ports: PortStatus[];
+  vms: VmStatus[];
+  vnics: VnicStatus[];
+  vteps: VtepStatus[];
+  events: EventStatus[];
+  neighbors: NeighborStatus[];
+}
+
 export class AgentReader {
   readonly agent: string;
   private readonly client: SnmpClient;
@@ -283,6 +294,20 @@ export class AgentReader {
       frozen: truthValue(s('vmtraceFrozen')),
       frozenReason: textOrNull(s('vmtraceFrozenReason')),
     };
+  }
+
+  /** Everything at once (the TUI's poll, `where`): the walks run side by side on one session. */
+  async snapshot(): Promise<AgentSnapshot> {
+    const [summary, ports, vms, vnics, vteps, events, neighbors] = await Promise.all([
+      this.summary(),
+      this.ports(),
+      this.vms(),
+      this.vnics(),
+      this.vteps(),
+      this.events(),
+      this.neighbors(),
+    ]);
+    return { summary, ports, vms, vnics, vteps, events, neighbors };
   }
 
   ports(): Promise<PortStatus[]> {

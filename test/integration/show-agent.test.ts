@@ -118,6 +118,20 @@ describe('vmtrace show --json round-trips the view', () => {
   });
 });
 
+describe('AgentReader.snapshot (the TUI poll)', () => {
+  it('reads every table at once, equal to the view', async () => {
+    const { AgentReader } = await import('../../shared/snmp/reader.js');
+    const { parseAgentTarget } = await import('../../shared/snmp/target.js');
+    const reader = new AgentReader(parseAgentTarget(agent.address), { version: '2c', community: agent.community });
+    try {
+      const snap = await reader.snapshot();
+      expect({ ...snap, summary: { ...snap.summary, counters: { ...snap.summary.counters, snmpBadPackets: 0 } } }).toEqual(data);
+    } finally {
+      reader.close();
+    }
+  });
+});
+
 describe('vmtrace show for people', () => {
   it.each(['ports', 'neighbors', 'vtep', 'events'] as const)('%s is one aligned table, a row per entry', async (what) => {
     const r = await show(what);

@@ -81,6 +81,18 @@ describe('SnmpClient against snmpd', () => {
     }
   });
 
+  it('calls a walk off past maxCells instead of reading forever', async () => {
+    const c = client({ version: '2c', community: peer.community }, { maxCells: 100 });
+    try {
+      await expect(c.walkColumns(WG_ENTRY, [2, 3])).rejects.toMatchObject({
+        code: 'SNMP_ERROR',
+        message: `agent 127.0.0.1:${peer.port} sent more than 100 cells for ${WG_ENTRY}: walk called off`,
+      });
+    } finally {
+      c.close();
+    }
+  });
+
   it('walks an empty column to no rows and reads scalars, a missing one as null', async () => {
     const c = client({ version: '2c', community: peer.community });
     try {
