@@ -29,8 +29,10 @@
 //   await vc.control.sessions()      // { sessions: [...], byUser: { user: n } } (the launcher's own excluded)
 //   await vc.control.killSessions()  // every client session terminated: next call fails NotAuthenticated
 //   await vc.control.freeze(true)    // SOAP port accepts and reads requests but never answers (incl. in-flight)
+//   await vc.control.outage(true)    // vCenter down: port closed; outage(false): back, same inventory, no sessions
 //   await vc.control.floor()         // the bare WaitForUpdatesEx client's delays, relocate → runtime.host seen
-//   await vc.kill(); await vc.restart();   // crash and come back on the same port with the same spec
+//   await vc.kill(); await vc.restart();   // crash and come back on the same port, inventory rebuilt from the spec
+//   await vc.restart({ ...vc.spec, vms: [...] })   // …or from a changed spec (what changed while it was down)
 //   await vc.stop();                 // idempotent; always call it in afterAll
 //
 // VMs and hosts are named by name or moid everywhere. Moids are deterministic for a given spec
@@ -92,6 +94,8 @@ export interface VcsimHost {
   name: string;
   /** default vmnic0…vmnic{pnicCount-1} */
   pnics?: string[];
+  /** MACs of some pNICs, e.g. { vmnic0: <the MAC of the veth its lldpd speaks from> }; others 00:50:56:aa:HH:NN */
+  pnicMacs?: Record<string, string>;
   /** override (same name) or extend the spec-wide standard portgroups on this host */
   portgroups?: VcsimPortgroup[];
   vswitches?: VcsimVswitch[];
@@ -250,6 +254,8 @@ export interface VcsimControl {
   sessions(): Promise<{ sessions: SessionInfo[]; byUser: Record<string, number> }>;
   killSessions(user?: string): Promise<{ terminated: number }>;
   freeze(on: boolean): Promise<{ frozen: boolean }>;
+  /** vCenter down (port closed, connections cut) / back (same inventory and moids, every session gone) */
+  outage(on: boolean): Promise<{ down: boolean }>;
   startFloor(): Promise<{ running: boolean }>;
   /** reset: clear the samples after reading them */
   floor(reset?: boolean): Promise<FloorReport>;
@@ -281,8 +287,12 @@ export interface Vcsim {
   stop(): Promise<void>;
   /** SIGKILL: a vCenter that dies */
   kill(): Promise<void>;
-  /** start again on the same ports with the same spec (stops a running one first) */
-  restart(): Promise<void>;
+  /**
+   * Start again on the same ports (kills a running one first), from the same spec or from
+   * `spec` (e.g. VMs moved while vCenter was down); moids stay stable while the spec keeps its
+   * shape (same hosts, networks and VMs in the same order).
+   */
+  restart(spec?: VcsimSpec): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,6 +422,7 @@ function controlClient(base: () => string): VcsimControl {
     sessions: () => get('/sessions'),
     killSessions: (user) => post('/sessions/kill', user === undefined ? {} : { user }),
     freeze: (on) => post('/freeze', { on }),
+    outage: (on) => post('/outage', { on }),
     startFloor: () => post('/floor/start'),
     floor: (reset = false) => get(`/floor${reset ? '?reset=1' : ''}`),
   };
@@ -473,9 +484,13 @@ export async function startVcsim(spec: VcsimSpec = {}, opts: VcsimOptions = {}):
       c.kill('SIGKILL');
       await waitExit(c, 5000);
     },
-    async restart() {
+    async restart(next?: VcsimSpec) {
       if (stopped) throw new Error('vcsim: restart after stop()');
       await vc.kill();
+      if (next) {
+        writeFileSync(specFile, JSON.stringify(next));
+        vc.spec = next;
+      }
       // The port was just freed; retry briefly in case the kernel still holds it.
       let lastErr: unknown;
       for (let i = 0; i < 3; i++) {

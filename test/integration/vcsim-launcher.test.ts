@@ -74,6 +74,7 @@ class Soap {
           method: 'POST',
           // The certificate is pinned by thumbprint below, as the product does.
           rejectUnauthorized: false,
+          agent: false,
           timeout: timeoutMs,
           headers: {
             'content-type': 'text/xml; charset=utf-8',
@@ -364,6 +365,24 @@ describe('vcsim launcher', () => {
       await vc.control.freeze(false);
     }
     expect((await serviceContent(new Soap(vc.url))).apiType).toBe('VirtualCenter');
+  });
+
+  it('outage: port closed while down; back with the inventory as it was and every session gone', async () => {
+    const s = new Soap(vc.url);
+    const { content } = await serviceContent(s);
+    await login(s, content, vc.username, vc.password);
+    await vc.control.relocate('app1', 'esx-03.lab');
+    const before = await vc.control.dump();
+    await vc.control.outage(true);
+    try {
+      await expect(serviceContent(new Soap(vc.url))).rejects.toThrow(/ECONNREFUSED/);
+    } finally {
+      await vc.control.outage(false);
+    }
+    const r = await s.call('CreateContainerView', mor('ViewManager', content.viewManager) + mor('Folder', content.rootFolder, 'container') + '<type>HostSystem</type><recursive>true</recursive>');
+    expect(Soap.fault(r)).toBe('NotAuthenticated');
+    expect((await login(s, content, vc.username, vc.password)).status).toBe(200);
+    expect(await vc.control.dump()).toEqual(before);
   });
 
   it('restart comes back on the same port with the same moids and the same thumbprint', async () => {

@@ -65,6 +65,7 @@ type Launcher struct {
 	ownKeys     map[string]bool // sessions of the launcher itself (floor client)
 	floor       *floorWatcher   // guarded by mu
 	frozen      *freezer
+	outage      outageState
 }
 
 func newLauncher(spec *Spec) *Launcher {

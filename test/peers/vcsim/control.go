@@ -15,6 +15,7 @@ package main
 //	GET  /sessions                               -> {sessions: [...], byUser: {user: n}}
 //	POST /sessions/kill {user?}                  -> {terminated: n}
 //	POST /freeze     {on}
+//	POST /outage     {on}                        vCenter down / back (inventory kept, sessions lost)
 //	POST /floor/start, GET /floor?reset=1, POST /floor/stop
 
 import (
@@ -243,6 +244,16 @@ func (l *Launcher) serveControl(ln net.Listener) {
 		}
 		l.frozen.set(req.On)
 		return map[string]bool{"frozen": req.On}, nil
+	})
+
+	route(http.MethodPost, "/outage", func(r *http.Request) (interface{}, error) {
+		var req struct {
+			On bool `json:"on"`
+		}
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return map[string]bool{"down": req.On}, l.setOutage(req.On)
 	})
 
 	route(http.MethodPost, "/floor/start", func(r *http.Request) (interface{}, error) {

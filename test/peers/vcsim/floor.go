@@ -106,8 +106,12 @@ func (l *Launcher) floorWatcher() *floorWatcher {
 
 // startFloor logs a bare client in and starts watching; a no-op when already running.
 func (l *Launcher) startFloor() error {
-	if l.floorWatcher() != nil {
-		return nil
+	if f := l.floorWatcher(); f != nil {
+		select {
+		case <-f.done: // died (e.g. an outage): start a fresh one
+		default:
+			return nil
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	u := *l.server.URL

@@ -58,13 +58,17 @@ func (l *Launcher) buildHostNetwork(name string, pgs []PortgroupSpec) *types.Hos
 	idx := l.hostIndex[l.hosts[name]]
 	info := &types.HostNetworkInfo{}
 	for n, dev := range hs.Pnics {
+		mac := pnicMAC(idx, n)
+		if m, ok := hs.PnicMacs[dev]; ok {
+			mac = m
+		}
 		info.Pnic = append(info.Pnic, types.PhysicalNic{
 			Key:       pnicKey(dev),
 			Device:    dev,
 			Pci:       fmt.Sprintf("0000:%02x:00.0", 0x0b+n),
 			Driver:    "nvmxnet3",
 			LinkSpeed: &types.PhysicalNicLinkInfo{SpeedMb: 10000, Duplex: true},
-			Mac:       pnicMAC(idx, n),
+			Mac:       mac,
 			Spec:      types.PhysicalNicSpec{Ip: &types.HostIpConfig{}},
 		})
 	}

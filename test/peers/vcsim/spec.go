@@ -37,6 +37,9 @@ type VswitchSpec struct {
 type HostSpec struct {
 	Name  string   `json:"name"`
 	Pnics []string `json:"pnics,omitempty"` // default vmnic0..vmnic{pnicCount-1}
+	// PnicMacs sets some pNICs' MACs (e.g. to those of the veths an lldpd neighbour uses);
+	// others get 00:50:56:aa:HH:NN.
+	PnicMacs map[string]string `json:"pnicMacs,omitempty"`
 	// Portgroups override or extend the spec-wide standard portgroups on this host (same name
 	// = this host's VLAN for it).
 	Portgroups []PortgroupSpec `json:"portgroups,omitempty"`
