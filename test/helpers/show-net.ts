@@ -3,11 +3,11 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
-export function freeUdpPort(): Promise<number> {
+export function freeUdpPort(host: '127.0.0.1' | '::1' = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const s = createSocket('udp4');
+    const s = createSocket(host === '::1' ? 'udp6' : 'udp4');
     s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => {
+    s.bind(0, host, () => {
       const { port } = s.address();
       s.close(() => resolve(port));
     });

@@ -204,6 +204,18 @@ describe('vmtrace show failures', () => {
   });
 });
 
+describe('vmtrace show over IPv6', () => {
+  it('reads an agent on [::1]', async () => {
+    const v6 = await startAgent(viewOf(data), '::1');
+    try {
+      const file = secret('v6-community', v6.community);
+      expect(await json('vtep', { agent: v6.address, communityFile: file })).toEqual({ agent: v6.address, vteps: data.vteps });
+    } finally {
+      await v6.stop();
+    }
+  });
+});
+
 describe('vmtrace show on a big switch', () => {
   it('reads 300 ports (six 512-octet bitmaps each) and 5,000 vNICs exactly, in many GETBULK rounds', async () => {
     const big = sampleStatus();
