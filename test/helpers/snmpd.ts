@@ -22,6 +22,9 @@ export interface Snmpd {
   stop(): Promise<void>;
   /** stops and starts again with the same config and ports */
   restart(): Promise<void>;
+  /** stops the process only (the dir, config and ports stay for `up`) */
+  down(): Promise<void>;
+  up(): Promise<void>;
 }
 
 export async function freeTcpPort(): Promise<number> {
@@ -125,6 +128,8 @@ export async function startSnmpd(opts: SnmpdOptions = {}): Promise<Snmpd> {
       await down();
       await up();
     },
+    down,
+    up,
   };
 }
 

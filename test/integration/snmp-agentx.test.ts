@@ -1,0 +1,282 @@
+// AgentX: first the failure of net-snmp's npm subagent (two PDUs in one TCP read: one is
+// lost), then ours against the same scripted master, then ours under a real snmpd (unix and
+// tcp sockets): every table through snmpd, SET refused, snmpd restarted or gone, a hung master.
+
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import snmpLib from 'net-snmp';
+import { silentLogger } from '../../agent/log.js';
+import { AgentXFramer, AX, AxReader, encodePdu, type AgentXPdu } from '../../agent/snmp/agentx-pdu.js';
+import { startSnmp, type SnmpHandle } from '../../agent/snmp/index.js';
+import { OIDS } from '../../shared/mib/oids.js';
+import { freeTcpPort, freeUdpPort, netSnmp, startSnmpd, type Snmpd } from '../helpers/snmpd.js';
+import { sampleData, viewOf } from '../helpers/snmp-view.js';
+import { expectedVmtrace, parseWalk, sortedOids } from '../helpers/snmp-walk.js';
+
+const NAME_OID = `${OIDS.vmtraceSwitchName}.0`.split('.').map(Number);
+const data = sampleData(40);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A scripted AgentX master: answers the subagent's Open/Register with success, then on demand
+ * writes several Get PDUs in ONE socket write and collects the Responses.
+ */
+async function scriptedMaster(): Promise<{
+  port: number;
+  connected: Promise<void>;
+  registered: Promise<void>;
+  burst(packetIds: number[]): void;
+  responses: AgentXPdu[];
+  close(): Promise<void>;
+}> {
+  const responses: AgentXPdu[] = [];
+  let sock: net.Socket | null = null;
+  let onConnected!: () => void;
+  let onRegistered!: () => void;
+  const connected = new Promise<void>((r) => (onConnected = r));
+  const registered = new Promise<void>((r) => (onRegistered = r));
+  const server = net.createServer((s) => {
+    sock = s;
+    onConnected();
+    const framer = new AgentXFramer();
+    s.on('data', (chunk) => {
+      for (const pdu of framer.push(chunk)) {
+        if (pdu.type === AX.Response) {
+          responses.push(pdu);
+          continue;
+        }
+        s.write(encodePdu(AX.Response, { sessionId: 7, transactionId: pdu.transactionId, packetId: pdu.packetId }, (w) => w.u32(0).u16(0).u16(0)));
+        if (pdu.type === AX.Register) onRegistered();
+      }
+    });
+    s.on('error', () => undefined);
+  });
+  const port = await freeTcpPort();
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    port,
+    connected,
+    registered,
+    responses,
+    burst(packetIds) {
+      const pdus = packetIds.map((packetId) =>
+        encodePdu(AX.Get, { sessionId: 7, transactionId: packetId, packetId }, (w) => {
+          w.oid(NAME_OID);
+          w.oid([]);
+        }),
+      );
+      sock!.write(Buffer.concat(pdus));
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        sock?.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+function nameIn(pdu: AgentXPdu): string {
+  const r = new AxReader(pdu.payload, pdu.bigEndian);
+  r.u32();
+  r.u16();
+  r.u16();
+  const vb = r.varbind();
+  return Buffer.isBuffer(vb.value) ? vb.value.toString() : String(vb.value);
+}
+
+describe('AgentX framing', () => {
+  it("net-snmp's npm subagent answers only the first of two PDUs that arrive in one read", async () => {
+    const master = await scriptedMaster();
+    const sub = snmpLib.createSubagent({ master: '127.0.0.1', masterPort: master.port });
+    sub.on('error', () => undefined);
+    try {
+      await master.connected;
+      await new Promise<void>((resolve) => sub.open(() => resolve()));
+      sub.registerProvider(
+        {
+          name: 'vmtraceSwitchName',
+          type: snmpLib.MibProviderType.Scalar,
+          oid: OIDS.vmtraceSwitchName,
+          scalarType: snmpLib.ObjectType.OctetString,
+          maxAccess: snmpLib.MaxAccess['read-only'],
+        },
+        () => undefined,
+      );
+      await master.registered;
+      sub.getMib().setScalarValue('vmtraceSwitchName', 'leaf1');
+      master.burst([101, 102]);
+      await sleep(500);
+      expect(master.responses.map((p) => p.packetId)).toEqual([101]); // 102 is lost
+    } finally {
+      sub.close(() => undefined);
+      await master.close();
+    }
+  });
+
+  it('our subagent answers every PDU of a coalesced burst, in order', async () => {
+    const master = await scriptedMaster();
+    const snmp = await startSnmp({ agentx: `tcp:127.0.0.1:${master.port}`, communities: [], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger());
+    try {
+      await snmp.agentxReady();
+      master.burst([101, 102, 103, 104, 105]);
+      const t0 = Date.now();
+      while (master.responses.length < 5 && Date.now() - t0 < 2000) await sleep(20);
+      expect(master.responses.map((p) => p.packetId)).toEqual([101, 102, 103, 104, 105]);
+      expect(master.responses.map(nameIn)).toEqual(Array(5).fill('leaf1'));
+    } finally {
+      await snmp.stop();
+      await master.close();
+    }
+  });
+
+  it('our framer reassembles PDUs split at any byte and both byte orders', () => {
+    const a = encodePdu(AX.Get, { sessionId: 1, transactionId: 2, packetId: 3 }, (w) => w.oid(NAME_OID).oid([]));
+    const b = encodePdu(AX.GetNext, { sessionId: 1, transactionId: 2, packetId: 4 }, (w) => w.oid(NAME_OID, true).oid([]));
+    const stream = Buffer.concat([a, b, a]);
+    for (let cut = 1; cut < stream.length; cut += 3) {
+      const f = new AgentXFramer();
+      const got = [...f.push(stream.subarray(0, cut)), ...f.push(stream.subarray(cut))];
+      expect(got.map((p) => p.packetId)).toEqual([3, 4, 3]);
+    }
+    // little-endian (flag clear): header and payload fields swapped
+    const le = Buffer.from(a);
+    le[2] = 0;
+    for (const off of [4, 8, 12, 16]) le.writeUInt32LE(a.readUInt32BE(off), off);
+    const p = new AgentXFramer().push(le);
+    expect(p[0]!.packetId).toBe(3);
+    expect(p[0]!.bigEndian).toBe(false);
+  });
+});
+
+describe('AgentX subagent under a real snmpd', () => {
+  let snmpd: Snmpd;
+  let unix: SnmpHandle;
+  const rw = `rw${process.pid}`;
+
+  beforeAll(async () => {
+    snmpd = await startSnmpd({ conf: [`rwcommunity ${rw} 127.0.0.1`] });
+    unix = await startSnmp({ agentx: snmpd.agentxUnix, communities: [], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger());
+    await unix.agentxReady();
+  });
+
+  afterAll(async () => {
+    await unix?.stop();
+    await snmpd?.stop();
+  });
+
+  const via = () => ['-v2c', '-c', snmpd.community, '-On', '-Ox', '-t', '2', '-r', '1', `127.0.0.1:${snmpd.port}`];
+
+  it('snmpwalk and snmpbulkwalk through snmpd (unix socket) return exactly what the view holds', async () => {
+    const want = expectedVmtrace(data);
+    const walk = await netSnmp('snmpwalk', [...via(), OIDS.vmtraceMIB]);
+    expect([...parseWalk(walk.stdout).keys()]).toEqual(sortedOids(want));
+    expect(Object.fromEntries(parseWalk(walk.stdout))).toEqual(Object.fromEntries(want));
+    const bulk = await netSnmp('snmpbulkwalk', [...via(), '-Cr50', OIDS.vmtraceMIB]);
+    expect(Object.fromEntries(parseWalk(bulk.stdout))).toEqual(Object.fromEntries(want));
+    const get = await netSnmp('snmpget', [...via(), `${OIDS.vmtracePortName}.3`, `${OIDS.vmtraceVnicVlan}.5`]);
+    expect(parseWalk(get.stdout).get(`${OIDS.vmtracePortName}.3`)).toEqual(want.get(`${OIDS.vmtracePortName}.3`));
+    expect(parseWalk(get.stdout).get(`${OIDS.vmtraceVnicVlan}.5`)).toEqual({ type: 'INTEGER', value: '-1' });
+    const next = await netSnmp('snmpgetnext', [...via(), OIDS.vmtraceVtepTable]);
+    expect(next.stdout.startsWith(`.${OIDS.vmtraceVtepVni}.1 = Gauge32: 5001`)).toBe(true);
+  });
+
+  it('over the tcp socket too', async () => {
+    const tcp = await startSnmp({ agentx: snmpd.agentxTcp, communities: [], users: [], traps: [], lldpMib: true }, viewOf(data), () => [{ oid: [1, 0, 8802, 1, 1, 2, 1, 2, 2, 0], type: 'Gauge32', value: 3 }], silentLogger());
+    try {
+      await tcp.agentxReady();
+      const r = await netSnmp('snmpget', [...via(), '1.0.8802.1.1.2.1.2.2.0']);
+      expect(r.stdout.trim()).toBe('.1.0.8802.1.1.2.1.2.2.0 = Gauge32: 3');
+    } finally {
+      await tcp.stop();
+    }
+  });
+
+  it('SET through snmpd (read-write community) is refused by the subagent', async () => {
+    const before = unix.counters().setRequestsRefused;
+    const r = await netSnmp('snmpset', ['-v2c', '-c', rw, '-t', '2', '-r', '0', `127.0.0.1:${snmpd.port}`, `${OIDS.vmtraceSwitchName}.0`, 's', 'evil']);
+    expect(r.stderr).toMatch(/notWritable/);
+    expect(unix.counters().setRequestsRefused).toBe(before + 1);
+  });
+
+  it('snmpd restarted: values are served again within 5 s', async () => {
+    const connects = unix.counters().agentxConnects;
+    await snmpd.restart();
+    const t0 = Date.now();
+    let served = false;
+    while (!served && Date.now() - t0 < 5000) {
+      const r = await netSnmp('snmpget', ['-v2c', '-c', snmpd.community, '-t', '0.3', '-r', '0', '-On', `127.0.0.1:${snmpd.port}`, `${OIDS.vmtraceSwitchName}.0`]);
+      served = r.stdout.includes('STRING: "leaf1"');
+      if (!served) await sleep(100);
+    }
+    expect(served).toBe(true);
+    expect(unix.counters().agentxConnects).toBe(connects + 1);
+    expect(unix.counters().agentxDisconnects).toBeGreaterThanOrEqual(1);
+  });
+
+  it('snmpd gone for a while: the agent keeps answering on its own, then re-registers', async () => {
+    const port = await freeUdpPort();
+    const community = `gone${process.pid}`;
+    const both = await startSnmp({ listen: `udp:127.0.0.1:${port}`, agentx: snmpd.agentxUnix, communities: [{ community, from: '127.0.0.1/32' }], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger());
+    try {
+      await both.agentxReady();
+      await snmpd.down();
+      for (let i = 0; i < 3; i++) {
+        const t = Date.now();
+        const r = await netSnmp('snmpget', ['-v2c', '-c', community, '-t', '1', '-r', '0', `127.0.0.1:${port}`, `${OIDS.vmtraceSwitchName}.0`]);
+        expect(r.stdout).toContain('leaf1');
+        expect(Date.now() - t).toBeLessThan(1000);
+        await sleep(500);
+      }
+      await snmpd.up();
+      await both.agentxReady();
+      const r = await netSnmp('snmpget', ['-v2c', '-c', snmpd.community, '-t', '1', `127.0.0.1:${snmpd.port}`, `${OIDS.vmtraceSwitchName}.0`]);
+      expect(r.stdout).toContain('leaf1');
+    } finally {
+      await both.stop();
+    }
+  });
+});
+
+describe('a missing or hung master never blocks', () => {
+  it('no master at the socket path: start returns at once and the standalone agent answers', async () => {
+    const port = await freeUdpPort();
+    const t0 = Date.now();
+    const snmp = await startSnmp({ listen: `udp:127.0.0.1:${port}`, agentx: `/tmp/vmtrace-no-master-${process.pid}.sock`, communities: [{ community: 'nomaster-c', from: '127.0.0.1' }], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger());
+    try {
+      expect(Date.now() - t0).toBeLessThan(1000);
+      const r = await netSnmp('snmpget', ['-v2c', '-c', 'nomaster-c', '-t', '1', '-r', '0', `127.0.0.1:${port}`, `${OIDS.vmtraceSwitchName}.0`]);
+      expect(r.stdout).toContain('leaf1');
+      expect(snmp.counters().agentxConnects).toBe(0);
+    } finally {
+      await snmp.stop();
+    }
+  });
+
+  it('a master that accepts and never answers: the agent still answers, stop() returns promptly', async () => {
+    const accepted: net.Socket[] = [];
+    const silent = net.createServer((s) => {
+      accepted.push(s);
+      s.on('error', () => undefined);
+      s.resume(); // reads and ignores everything
+    });
+    const axPort = await freeTcpPort();
+    await new Promise<void>((r) => silent.listen(axPort, '127.0.0.1', r));
+    const port = await freeUdpPort();
+    const snmp = await startSnmp({ listen: `udp:127.0.0.1:${port}`, agentx: `tcp:127.0.0.1:${axPort}`, communities: [{ community: 'hung-c', from: '127.0.0.1' }], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger());
+    try {
+      for (let i = 0; i < 4; i++) {
+        const r = await netSnmp('snmpget', ['-v2c', '-c', 'hung-c', '-t', '1', '-r', '0', `127.0.0.1:${port}`, `${OIDS.vmtraceSwitchName}.0`]);
+        expect(r.stdout).toContain('leaf1');
+        await sleep(1000);
+      }
+      expect(snmp.counters().agentxConnects).toBe(0);
+    } finally {
+      const t = Date.now();
+      await snmp.stop();
+      expect(Date.now() - t).toBeLessThan(1000);
+      expect(accepted.length).toBeGreaterThanOrEqual(2); // the Open timed out and it tried again
+      for (const s of accepted) s.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    }
+  });
+});
