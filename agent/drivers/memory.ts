@@ -7,6 +7,8 @@ import type { DevicePort, PortChange, VlanId, VtepState } from '../../shared/mod
 import { VmtraceError } from '../../shared/errors.js';
 import type { Driver, VtepDiff, VtepDriver } from './driver.js';
 
+const nameCollator = new Intl.Collator('en', { numeric: true });
+
 function copyPort(p: DevicePort): DevicePort {
   return { ...p, interfaces: [...p.interfaces], trunks: [...p.trunks].sort((a, b) => a - b) };
 }
@@ -47,7 +49,7 @@ export class MemoryDriver implements Driver {
     this.check();
     return [...this.device.values()]
       .map(copyPort)
-      .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
+      .sort((a, b) => nameCollator.compare(a.name, b.name));
   }
 
   async apply(changes: PortChange[]): Promise<void> {
@@ -262,7 +264,7 @@ export class MemoryVtepDriver implements VtepDriver {
 /** Sorted, deterministic VtepState (drivers return it this way; tests compare with toEqual). */
 export function normalizeVtep(s: VtepState): VtepState {
   return {
-    bindings: [...s.bindings].sort((a, b) => a.port.localeCompare(b.port, 'en', { numeric: true }) || a.vlan - b.vlan),
+    bindings: [...s.bindings].sort((a, b) => nameCollator.compare(a.port, b.port) || a.vlan - b.vlan),
     macs: [...s.macs].sort((a, b) => a.vni - b.vni || a.mac.localeCompare(b.mac)),
     flood: [...s.flood]
       .map((f) => ({ vni: f.vni, vteps: [...f.vteps].sort() }))

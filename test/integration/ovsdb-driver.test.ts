@@ -173,7 +173,7 @@ describe('OvsdbDriver on a 48-port Open vSwitch', () => {
       const err = await caught(d.apply([change('swp47', [470])]));
       expect(err.code).toBe('OVSDB_UNREACHABLE');
       expect(err.message).toContain('may or may not have been applied');
-      expect(Date.now() - t0).toBeLessThan(1500);
+      expect(Date.now() - t0).toBeLessThan(3000);
       // no traffic at all now: the keepalive echo goes unanswered and the session drops
       await eventually('keepalive to declare the server gone', () => states.includes(false), 5000);
     } finally {

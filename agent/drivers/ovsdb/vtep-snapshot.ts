@@ -128,9 +128,11 @@ export function snapshotState(s: VtepSnapshot): VtepState {
   return sortVtepState(state);
 }
 
+const nameCollator = new Intl.Collator('en', { numeric: true });
+
 export function sortVtepState(s: VtepState): VtepState {
   return {
-    bindings: [...s.bindings].sort((a, b) => a.port.localeCompare(b.port, 'en', { numeric: true }) || a.vlan - b.vlan),
+    bindings: [...s.bindings].sort((a, b) => nameCollator.compare(a.port, b.port) || a.vlan - b.vlan),
     macs: [...s.macs].sort((a, b) => a.vni - b.vni || a.mac.localeCompare(b.mac)),
     flood: [...s.flood]
       .map((f) => ({ vni: f.vni, vteps: [...f.vteps].sort() }))
