@@ -40,6 +40,8 @@ export interface ControllerOptions {
   /** full level-triggered pass even without events (ms) */
   resyncMs?: number;
   events?: ControllerEvents;
+  /** the operator confirmed (`plan --apply`): guard and orphaned-port freezes do not hold back */
+  confirm?: boolean;
 }
 
 export interface ControllerCounters {
@@ -67,6 +69,7 @@ export class Controller {
   private latencyCount = 0;
 
   private ledger = new Map<string, PortRecord>();
+  private reloadLedger = false;
   private dirty = new Set<string>();
   private dirtyAll = false;
   private dirtySince: number | null = null;
@@ -91,7 +94,11 @@ export class Controller {
   async start(): Promise<void> {
     this.ledger = await this.opts.store.loadLedger();
     this.unsubscribe.push(
-      this.opts.driver.observe((ports) => this.enqueue(ports ?? ALL)),
+      this.opts.driver.observe((ports) => {
+        // another writer (`plan --apply`) may have changed the ledger along with the device
+        this.reloadLedger = true;
+        this.enqueue(ports ?? ALL);
+      }),
       this.opts.driver.onConnection((up) => {
         if (up) this.enqueue(ALL);
       }),
@@ -168,6 +175,11 @@ export class Controller {
     }
   }
 
+  /** VLANs vmtrace owns on a port (rule 3). */
+  ownedVlans(port: string): number[] {
+    return this.ledger.get(port)?.owned ?? [];
+  }
+
   /** Average change latency since start (ms). */
   avgLatencyMs(): number | null {
     return this.latencyCount ? this.latencySum / this.latencyCount : null;
@@ -219,6 +231,10 @@ export class Controller {
     }
     this.device = device;
     this.indexDevice(device);
+    if (this.reloadLedger) {
+      this.reloadLedger = false;
+      this.ledger = await this.opts.store.loadLedger();
+    }
     const now = this.clock();
     const book = this.opts.book;
     const out: EngineOutput = computePlan({
@@ -229,6 +245,7 @@ export class Controller {
       sources: book.sources,
       device,
       ledger: this.ledger,
+      confirm: this.opts.confirm ?? false,
       ...(all ? {} : { only }),
     });
     this.noteBlind(out.blind);

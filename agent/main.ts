@@ -1,0 +1,245 @@
+// The composition root: the only place that wires sources, core, controller, drivers, store
+// and SNMP together. `vmtrace agent` runs `runAgent`; SIGTERM stops it cleanly.
+
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { AgentConfig } from './config/load.js';
+import { readSecret } from './config/load.js';
+import { FactBook, type FactChange } from './core/facts.js';
+import { isManaged } from './core/desired.js';
+import { lldpRemRows } from './core/lldp-rows.js';
+import { Controller } from './controller/controller.js';
+import type { Driver } from './drivers/driver.js';
+import { DryRunDriver } from './drivers/dry-run.js';
+import { OvsdbDriver } from './drivers/ovsdb/driver.js';
+import { createLogger, type Logger } from './log.js';
+import { startLldpSource, type LldpSource } from './sources/lldp/capture.js';
+import { startVcenterSource, type VcenterSource } from './sources/vcenter/source.js';
+import { startSnmp, type SnmpConfig, type SnmpHandle } from './snmp/index.js';
+import { Store, storePath } from './store/index.js';
+import { createStatusView, JournalRing } from './app/status-view.js';
+import { VERSION } from './version.js';
+import type { JournalEntry, SourceStatus } from '../shared/model.js';
+import { VmtraceError, errorMessage } from '../shared/errors.js';
+
+export interface RunningAgent {
+  stop(): Promise<void>;
+  controller: Controller;
+  book: FactBook;
+  store: Store;
+  snmp: SnmpHandle | null;
+}
+
+export function createDriver(cfg: AgentConfig, logger: Logger): Driver {
+  const d = cfg.raw.driver;
+  const ovsdb = new OvsdbDriver({
+    endpoint: d.endpoint,
+    bridge: d.bridge,
+    vtepEndpoint: d.vtepEndpoint ?? null,
+    logger: logger.child({ driver: 'ovsdb' }),
+  });
+  if (d.kind === 'dry-run' || cfg.raw.mode === 'dry-run') return new DryRunDriver({ inner: ovsdb, logger: logger.child({ driver: 'dry-run' }) });
+  return ovsdb;
+}
+
+export async function openStore(cfg: AgentConfig, logger: Logger, readonly = false): Promise<Store> {
+  const dir = resolve(dirname(resolve(cfg.file)), cfg.raw.stateDir);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o750 });
+  } catch (e) {
+    throw new VmtraceError('STORE_ERROR', `cannot create stateDir ${dir}: ${errorMessage(e)}`);
+  }
+  return Store.open(storePath(dir), { logger, readonly });
+}
+
+/** Seeds the facts with what the store last knew (rule 9); sources stay unsynced → frozen. */
+async function seedFacts(store: Store, book: FactBook, cfg: AgentConfig, log: Logger): Promise<void> {
+  const names = new Set(cfg.raw.vcenters.map((v) => v.name));
+  for (const [vc, { inv, at }] of await store.loadInventories()) {
+    if (!names.has(vc)) continue;
+    book.replaceInventory(vc, inv);
+    log.info({ vcenter: vc, vms: inv.vms.length, at: new Date(at).toISOString() }, 'facts restored from the store until vCenter resyncs');
+  }
+  // neighbours as last heard; the core treats those past their TTL as unknown (rule 4)
+  for (const n of await store.loadNeighbors()) book.neighborSeen(n);
+}
+
+function snmpConfig(cfg: AgentConfig): SnmpConfig | null {
+  const s = cfg.raw.snmp;
+  if (!s || (!s.listen && !s.agentx)) return null;
+  const base = dirname(resolve(cfg.file));
+  const users = (s.users ?? []).map((u) => ({
+    name: u.name,
+    auth: u.auth,
+    authKey: readSecret(base, u.authKeyFile),
+    priv: u.priv,
+    privKey: readSecret(base, u.privKeyFile),
+  }));
+  return {
+    ...(s.listen ? { listen: s.listen } : {}),
+    ...(s.agentx ? { agentx: s.agentx } : {}),
+    communities: (s.communities ?? []).map((c) => ({ community: readSecret(base, c.communityFile), from: c.from })),
+    users: users as SnmpConfig['users'],
+    traps: (s.traps ?? []).map((t) => ({
+      target: t.target,
+      ...(t.communityFile ? { community: readSecret(base, t.communityFile) } : {}),
+      ...(t.user ? { user: users.find((u) => u.name === t.user) as SnmpConfig['users'][number] } : {}),
+      ...(t.inform ? { inform: true } : {}),
+    })),
+    lldpMib: s.lldpMib ?? false,
+  };
+}
+
+export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(cfg.raw.log?.level)): Promise<RunningAgent> {
+  const startedAt = Date.now();
+  const log = logger;
+  log.info({ switch: cfg.raw.switch, version: VERSION, mode: cfg.raw.mode }, 'vmtrace agent starting');
+  const store = await openStore(cfg, log);
+  const driver = createDriver(cfg, log);
+  try {
+    await driver.open();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+
+  const journal = new JournalRing();
+  journal.push(await store.recentJournal(1000));
+  let controller: Controller | null = null;
+  let snmp: SnmpHandle | null = null;
+  const pendingJournal: JournalEntry[] = [];
+  const book = new FactBook(
+    (c: FactChange) => {
+      controller?.onFactChange(c);
+      if (c.kind === 'neighbor') neighborsDirty = true;
+      if (c.kind === 'inventory' || c.kind === 'vm' || c.kind === 'host' || c.kind === 'network') inventoryDirty.add(vcOf(c));
+      snmp?.invalidate();
+    },
+    (e) => {
+      journal.push([e]);
+      pendingJournal.push(e);
+    },
+  );
+  const vcOf = (c: FactChange): string => ('vcenter' in c ? c.vcenter : 'key' in c ? (c.key.split('/')[0] ?? '') : '');
+  let neighborsDirty = false;
+  const inventoryDirty = new Set<string>();
+  await seedFacts(store, book, cfg, log);
+
+  controller = new Controller({
+    policy: cfg.policy,
+    driver,
+    store,
+    book,
+    logger: log,
+    events: {
+      journal: (entries) => journal.push(entries),
+      vlanChanged: (port, vlan, added, reason) => {
+        snmp?.invalidate();
+        snmp?.notify(added ? 'vlanAdded' : 'vlanRemoved', { port, vlan, reason });
+      },
+      guardTripped: (plan) => snmp?.notify('guardTripped', { count: plan.holdbacks.filter((h) => h.kind === 'guard').length, reason: 'maxRemovalsPerPlan' }),
+      limitReached: (port, vlan, reason) => snmp?.notify('limitReached', { port, vlan, reason }),
+      frozenChanged: (frozen, reason) => log.warn({ frozen, reason }, frozen ? 'removals frozen' : 'removals unfrozen'),
+    },
+  });
+  await controller.start();
+
+  // LLDP/CDP on the member interfaces of the opted-in ports (or the configured list)
+  const ports = controller.device.filter((p) => isManaged(cfg.policy, p.name));
+  const ifaces = cfg.raw.lldp?.interfaces ?? [...new Set(ports.flatMap((p) => (p.interfaces.length ? p.interfaces : [p.name])))];
+  let lldp: LldpSource | null = null;
+  if (ifaces.length) {
+    lldp = startLldpSource({ interfaces: ifaces, protocols: cfg.raw.lldp?.protocols ?? ['lldp', 'cdp'], sink: book, logger: log });
+  } else {
+    log.warn('no opted-in port found on the device: no LLDP/CDP capture');
+  }
+
+  const base = dirname(resolve(cfg.file));
+  const vcenters: VcenterSource[] = [];
+  const lastState = new Map<string, SourceStatus['state']>();
+  for (const v of cfg.raw.vcenters) {
+    vcenters.push(
+      startVcenterSource(
+        { name: v.name, url: v.url, username: v.username, passwordFile: resolve(base, v.passwordFile), thumbprint: v.thumbprint, caFile: v.caFile ? resolve(base, v.caFile) : undefined },
+        book,
+        log,
+      ),
+    );
+  }
+  const vcenterStatus = (): SourceStatus[] => vcenters.map((v) => v.status());
+
+  const view = createStatusView(
+    {
+      version: VERSION,
+      startedAt,
+      policy: cfg.policy,
+      controller,
+      book,
+      vcenters: vcenterStatus,
+      neighbors: () => [...book.neighbors.values()],
+      malformedFrames: () => Object.values(lldp?.counters() ?? {}).reduce((n, c) => n + c.malformed, 0),
+      snmpBadPackets: () => snmp?.counters().badPackets ?? 0,
+    },
+    journal,
+  );
+  const sc = snmpConfig(cfg);
+  if (sc) {
+    const ctl = controller;
+    snmp = await startSnmp(
+      sc,
+      view,
+      () => lldpRemRows([...book.neighbors.values()], { ifIndex: (iface) => ctl.device.find((p) => p.name === iface || p.interfaces.includes(iface))?.ifIndex ?? null, agentStart: startedAt }),
+      log,
+    );
+  }
+
+  // Persist what a restart needs (rule 9) and the journal the sources wrote, off the hot path.
+  const persist = async () => {
+    try {
+      if (pendingJournal.length) await store.appendJournal(pendingJournal.splice(0));
+      for (const vc of [...inventoryDirty]) {
+        inventoryDirty.delete(vc);
+        const s = book.sources.get(vc);
+        if (s?.state !== 'synced') continue;
+        await store.saveInventory(vc, {
+          hosts: [...book.hosts.values()].filter((h) => h.vcenter === vc),
+          networks: [...book.networks.values()].filter((n) => n.vcenter === vc),
+          vms: [...book.vms.values()].filter((v) => v.vcenter === vc),
+        }, Date.now());
+      }
+      if (neighborsDirty) {
+        neighborsDirty = false;
+        await store.replaceNeighbors([...book.neighbors.values()]);
+      }
+    } catch (e) {
+      log.error({ err: errorMessage(e) }, 'cannot persist state');
+    }
+  };
+  const persistTimer = setInterval(() => {
+    for (const s of vcenterStatus()) {
+      const was = lastState.get(s.name);
+      if (was !== s.state) {
+        lastState.set(s.name, s.state);
+        if (was !== undefined) snmp?.notify('vcenterStateChange', { vcenter: s.name, state: s.state });
+      }
+    }
+    void persist();
+  }, 1000);
+
+  log.info({ ports: ports.length, interfaces: ifaces.length, vcenters: vcenters.length, snmp: !!snmp }, 'vmtrace agent running');
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info('vmtrace agent stopping');
+      clearInterval(persistTimer);
+      await Promise.allSettled(vcenters.map((v) => v.stop()));
+      await lldp?.stop();
+      await controller!.stop();
+      await snmp?.stop();
+      await persist();
+      await driver.close();
+      await store.close();
+      log.info('vmtrace agent stopped');
+    })());
+  return { stop, controller, book, store, snmp };
+}
