@@ -4,7 +4,7 @@
 
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import snmpLib from 'net-snmp';
+import { createRequire } from 'node:module';
 import { silentLogger } from '../../agent/log.js';
 import { AgentXFramer, AX, AxReader, encodePdu, type AgentXPdu } from '../../agent/snmp/agentx-pdu.js';
 import { startSnmp, type SnmpHandle } from '../../agent/snmp/index.js';
@@ -12,6 +12,21 @@ import { OIDS } from '../../shared/mib/oids.js';
 import { freeTcpPort, freeUdpPort, netSnmp, startSnmpd, type Snmpd } from '../helpers/snmpd.js';
 import { sampleData, viewOf } from '../helpers/snmp-view.js';
 import { expectedVmtrace, parseWalk, sortedOids } from '../helpers/snmp-walk.js';
+
+/** The few parts of net-snmp's (untyped) npm module this test drives. */
+interface StockSubagent {
+  on(event: 'error', cb: (err: Error) => void): void;
+  open(cb: () => void): void;
+  close(cb: () => void): void;
+  registerProvider(provider: Record<string, unknown>, cb: () => void): void;
+  getMib(): { setScalarValue(name: string, value: unknown): void };
+}
+const snmpLib = createRequire(import.meta.url)('net-snmp') as {
+  createSubagent(opts: { master: string; masterPort: number }): StockSubagent;
+  MibProviderType: Record<string, number>;
+  ObjectType: Record<string, number>;
+  MaxAccess: Record<string, number>;
+};
 
 const NAME_OID = `${OIDS.vmtraceSwitchName}.0`.split('.').map(Number);
 const data = sampleData(40);
@@ -95,9 +110,9 @@ describe('AgentX framing', () => {
       sub.registerProvider(
         {
           name: 'vmtraceSwitchName',
-          type: snmpLib.MibProviderType.Scalar,
+          type: snmpLib.MibProviderType['Scalar'],
           oid: OIDS.vmtraceSwitchName,
-          scalarType: snmpLib.ObjectType.OctetString,
+          scalarType: snmpLib.ObjectType['OctetString'],
           maxAccess: snmpLib.MaxAccess['read-only'],
         },
         () => undefined,
