@@ -3,7 +3,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -185,6 +185,28 @@ describe('OvsdbDriver on a 48-port Open vSwitch', () => {
     // controller's level-triggered re-read handles exactly this "maybe applied" case
     expect(await ovs.trunksOf('swp47')).toContain(471);
     await d.close();
+  });
+
+  it('speaks to ovsdb-server over tcp: as well', async () => {
+    const ctl = join(ovs.dir, 'ovsdb-server.ctl');
+    execFileSync('ovs-appctl', ['-t', ctl, 'ovsdb-server/add-remote', 'ptcp:0:127.0.0.1']);
+    // ovsdb-server logs the port the kernel picked
+    let port = 0;
+    await eventually('ovsdb-server to listen on TCP', () => {
+      const m = /127\.0\.0\.1: listening on port (\d+)/.exec(readFileSync(join(ovs.dir, 'ovsdb-server.log'), 'utf8'));
+      port = m ? Number(m[1]) : 0;
+      return port > 0;
+    });
+    const d = new OvsdbDriver({ endpoint: `tcp:127.0.0.1:${port}`, bridge: 'br0', logger: silentLogger(), timeoutMs: 3000 });
+    try {
+      await d.open();
+      expect((await d.ports()).filter((p) => p.name.startsWith('swp'))).toHaveLength(48);
+      await d.apply([change('swp46', [460])]);
+      expect(await ovs.trunksOf('swp46')).toContain(460);
+    } finally {
+      await d.close();
+      execFileSync('ovs-appctl', ['-t', ctl, 'ovsdb-server/remove-remote', 'ptcp:0:127.0.0.1']);
+    }
   });
 
   it('fails open() with OVSDB_BRIDGE_MISSING naming a bridge that does not exist', async () => {
