@@ -55,7 +55,7 @@ export function checkConfigText(text: string, file: string): { problems: ConfigP
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   const problems: ConfigProblem[] = [];
   for (const e of doc.errors) {
-    problems.push({ path: '(yaml)', line: e.linePos?.[0]?.line ?? null, message: e.message.split('\n')[0] ?? e.message });
+    problems.push({ path: '(yaml)', line: lc.linePos(e.pos[0]).line, message: e.message.split('\n')[0] ?? e.message });
   }
   if (problems.length) return { problems, config: null };
   const value: unknown = doc.toJS();
