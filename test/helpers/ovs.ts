@@ -13,12 +13,13 @@
 //   ovs.pauseDb(); ovs.resumeDb();                           // a hung ovsdb-server (SIGSTOP/SIGCONT)
 //   await ovs.stop();                                        // idempotent; kills all, deletes netns + dir
 //
-// Always call stop() in afterAll. As a safety net, every instance still running when the
-// process exits is killed and its namespace deleted synchronously (a failed test, a Ctrl-C).
+// Always call stop() in afterAll. Safety nets: every instance still running when the process
+// exits is killed and its namespace deleted synchronously (a failed test), and each
+// startOvs() first sweeps instances left by processes that died without exiting (SIGKILL).
 // Needs root. Each instance has its own netns and temp dir, so test files may run in parallel.
 
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +141,43 @@ function canConnect(path: string): Promise<boolean> {
   });
 }
 
+/**
+ * Cleans up after test processes that died without running their exit hook (SIGKILL, a
+ * worker killed on timeout): for every vmt-ovs-* dir whose owner process is gone, kills the
+ * daemons named by its pidfiles, deletes its namespace and the dir. Instances of live
+ * processes (parallel test files) are left alone.
+ */
+export function sweepOrphans(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir()).filter((e) => e.startsWith('vmt-ovs-'));
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const dir = join(tmpdir(), e);
+    const owner = readPid(join(dir, 'owner'));
+    if (owner === null || alive(owner)) continue;
+    for (const f of ['ovs-vtep.pid', 'ovs-vswitchd.pid', 'ovsdb-server.pid']) {
+      const pid = readPid(join(dir, f));
+      if (pid && alive(pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
+    }
+    try {
+      const ns = readFileSync(join(dir, 'netns'), 'utf8').trim();
+      if (/^vmtovs-\d+-[0-9a-f]+$/.test(ns)) execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+    } catch {
+      /* no netns file or already deleted */
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** ovs-vsctl's rendering of a set of integers: `[]`, `[1, 10]`, or a bare `10`. */
 export function parseVsctlIntSet(text: string): number[] {
   const t = text.trim().replace(/^\[|\]$/g, '').trim();
@@ -155,6 +193,7 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
   const bridge = opts.bridge ?? 'br0';
   const trunks = opts.trunks ?? [1];
   const prefix = opts.portPrefix ?? 'swp';
+  sweepOrphans();
   const dir = mkdtempSync(join(tmpdir(), 'vmt-ovs-'));
   const socketPath = join(dir, 'db.sock');
   const endpoint = `unix:${socketPath}`;
@@ -196,6 +235,9 @@ export async function startOvs(opts: OvsOptions = {}): Promise<Ovs> {
   };
   installExitHook();
   live.add(cleanupSync);
+  // for sweepOrphans(): who owns this instance, and its namespace
+  writeFileSync(join(dir, 'owner'), `${process.pid}\n`);
+  writeFileSync(join(dir, 'netns'), `${netns}\n`);
 
   const vsctl = (...args: string[]): Promise<string> => run('ovs-vsctl', [`--db=${endpoint}`, '--timeout=20', ...args], env);
   const vtepctl = (...args: string[]): Promise<string> => run('vtep-ctl', [`--db=${endpoint}`, '--timeout=20', ...args], env);
