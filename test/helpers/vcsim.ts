@@ -243,7 +243,12 @@ export interface VcsimEvent {
 
 export interface VcsimControl {
   dump(): Promise<VcsimDump>;
-  relocate(vm: string, host: string, opts?: { startOnly?: boolean; delayMs?: number }): Promise<RelocateResult>;
+  /**
+   * vMotion vm to host: VmBeingHotMigratedEvent, then the move (delayMs later; in the
+   * background with startOnly), HostSystem.vm of both hosts, VmMigratedEvent. direct: move
+   * without a RelocateVM_Task object (3 fewer simulator updates: use it at scale, see floor()).
+   */
+  relocate(vm: string, host: string, opts?: { startOnly?: boolean; delayMs?: number; direct?: boolean }): Promise<RelocateResult>;
   power(vm: string, on: boolean): Promise<{ vm: string; powerState: string; changed: boolean }>;
   createVm(vm: VcsimVm): Promise<{ moid: string; name: string }>;
   destroyVm(vm: string): Promise<{ moid: string }>;
@@ -256,7 +261,13 @@ export interface VcsimControl {
   freeze(on: boolean): Promise<{ frozen: boolean }>;
   /** vCenter down (port closed, connections cut) / back (same inventory and moids, every session gone) */
   outage(on: boolean): Promise<{ down: boolean }>;
-  startFloor(): Promise<{ running: boolean }>;
+  /**
+   * Start the bare WaitForUpdatesEx client (no-op when running). props: its filter's property
+   * set by type (default { VirtualMachine: ['runtime.host'] }); pass the agent's own set for a
+   * fair floor — the simulator re-collects every filter on every object change, so its cost
+   * grows with the inventory and the properties watched.
+   */
+  startFloor(props?: Record<string, string[]>): Promise<{ running: boolean }>;
   /** reset: clear the samples after reading them */
   floor(reset?: boolean): Promise<FloorReport>;
 }
@@ -423,7 +434,7 @@ function controlClient(base: () => string): VcsimControl {
     killSessions: (user) => post('/sessions/kill', user === undefined ? {} : { user }),
     freeze: (on) => post('/freeze', { on }),
     outage: (on) => post('/outage', { on }),
-    startFloor: () => post('/floor/start'),
+    startFloor: (props) => post('/floor/start', props === undefined ? {} : { props }),
     floor: (reset = false) => get(`/floor${reset ? '?reset=1' : ''}`),
   };
 }

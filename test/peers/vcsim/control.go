@@ -4,7 +4,7 @@ package main
 // {"error": "..."}. See test/helpers/vcsim.ts for the client and its documentation.
 //
 //	GET  /dump                                   inventory oracle (hosts, networks, vms)
-//	POST /relocate   {vm, host, startOnly?, delayMs?}
+//	POST /relocate   {vm, host, startOnly?, delayMs?, direct?}
 //	POST /power      {vm, on}
 //	POST /vm/create  {name, host, nics?: [{network, mac?, connected?}], powerOn?}
 //	POST /vm/destroy {vm}
@@ -16,7 +16,7 @@ package main
 //	POST /sessions/kill {user?}                  -> {terminated: n}
 //	POST /freeze     {on}
 //	POST /outage     {on}                        vCenter down / back (inventory kept, sessions lost)
-//	POST /floor/start, GET /floor?reset=1, POST /floor/stop
+//	POST /floor/start {props?: {Type: [paths]}}, GET /floor?reset=1, POST /floor/stop
 
 import (
 	"encoding/json"
@@ -78,6 +78,7 @@ func (l *Launcher) serveControl(ln net.Listener) {
 			Host      string `json:"host"`
 			StartOnly bool   `json:"startOnly"`
 			DelayMs   int    `json:"delayMs"`
+			Direct    bool   `json:"direct"`
 		}
 		if err := decode(r, &req); err != nil {
 			return nil, err
@@ -90,7 +91,7 @@ func (l *Launcher) serveControl(ln net.Listener) {
 		if err != nil {
 			return nil, err
 		}
-		return l.relocate(vm, host, req.StartOnly, req.DelayMs)
+		return l.relocate(vm, host, req.StartOnly, req.DelayMs, req.Direct)
 	})
 
 	route(http.MethodPost, "/power", func(r *http.Request) (interface{}, error) {
@@ -257,7 +258,13 @@ func (l *Launcher) serveControl(ln net.Listener) {
 	})
 
 	route(http.MethodPost, "/floor/start", func(r *http.Request) (interface{}, error) {
-		return map[string]bool{"running": true}, l.startFloor()
+		var req struct {
+			Props map[string][]string `json:"props"`
+		}
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		return map[string]bool{"running": true}, l.startFloor(req.Props)
 	})
 	route(http.MethodPost, "/floor/stop", func(r *http.Request) (interface{}, error) {
 		l.stopFloor()

@@ -105,7 +105,9 @@ func (l *Launcher) floorWatcher() *floorWatcher {
 }
 
 // startFloor logs a bare client in and starts watching; a no-op when already running.
-func (l *Launcher) startFloor() error {
+// props is the filter's property set by type (default VirtualMachine runtime.host): give the
+// agent's own set to make the floor pay the same simulator cost per update as the agent.
+func (l *Launcher) startFloor(props map[string][]string) error {
 	if f := l.floorWatcher(); f != nil {
 		select {
 		case <-f.done: // died (e.g. an outage): start a fresh one
@@ -126,7 +128,20 @@ func (l *Launcher) startFloor() error {
 		l.ownKeys[s.Key] = true
 		l.mu.Unlock()
 	}
-	v, err := view.NewManager(c.Client).CreateContainerView(ctx, c.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
+	if props == nil {
+		props = map[string][]string{}
+	}
+	if !contains(props["VirtualMachine"], "runtime.host") {
+		props["VirtualMachine"] = append(props["VirtualMachine"], "runtime.host")
+	}
+	var kinds []string
+	var propSet []types.PropertySpec
+	for kind, paths := range props {
+		kinds = append(kinds, kind)
+		propSet = append(propSet, types.PropertySpec{Type: kind, PathSet: paths})
+	}
+	sort.Strings(kinds)
+	v, err := view.NewManager(c.Client).CreateContainerView(ctx, c.ServiceContent.RootFolder, kinds, true)
 	if err != nil {
 		cancel()
 		return err
@@ -139,7 +154,7 @@ func (l *Launcher) startFloor() error {
 	err = pc.CreateFilter(ctx, types.CreateFilter{Spec: types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{Obj: v.Reference(), Skip: types.NewBool(true),
 			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ContainerView", Path: "view"}}}},
-		PropSet: []types.PropertySpec{{Type: "VirtualMachine", PathSet: []string{"runtime.host"}}},
+		PropSet: propSet,
 	}})
 	if err != nil {
 		cancel()

@@ -122,7 +122,7 @@ func main() {
 	go l.serveControl(ctl)
 
 	if *floor {
-		if err := l.startFloor(); err != nil {
+		if err := l.startFloor(nil); err != nil {
 			l.cleanup()
 			fail(err)
 		}

@@ -100,8 +100,9 @@ type relocateResult struct {
 
 // relocate is a vMotion as vCenter shows it: VmBeingHotMigratedEvent (destHost) first, then
 // runtime.host and both hosts' HostSystem.vm, then VmMigratedEvent (sourceHost). With
-// startOnly the move happens delayMs after the start event, in the background.
-func (l *Launcher) relocate(vm, dst types.ManagedObjectReference, startOnly bool, delayMs int) (*relocateResult, error) {
+// startOnly the move happens delayMs after the start event, in the background. direct skips
+// RelocateVM_Task (see moveDirect); watchers see the same VM, host and event changes.
+func (l *Launcher) relocate(vm, dst types.ManagedObjectReference, startOnly bool, delayMs int, direct bool) (*relocateResult, error) {
 	src, err := l.vmHost(vm)
 	if err != nil {
 		return nil, err
@@ -117,7 +118,7 @@ func (l *Launcher) relocate(vm, dst types.ManagedObjectReference, startOnly bool
 		if delayMs > 0 {
 			time.Sleep(time.Duration(delayMs) * time.Millisecond)
 		}
-		return l.move(vm, src, dst, res)
+		return l.move(vm, src, dst, direct, res)
 	}
 	if startOnly {
 		go func() {
@@ -135,25 +136,60 @@ func (l *Launcher) relocate(vm, dst types.ManagedObjectReference, startOnly bool
 	return res, move()
 }
 
-func (l *Launcher) move(vm, src, dst types.ManagedObjectReference, res *relocateResult) error {
+// moveDirect changes runtime.host as RelocateVM_Task does, in one property update and
+// without a Task object: each object change costs every watching PropertyCollector a full
+// re-collect in the simulator, so at 10k VMs fewer changes mean a much lower floor.
+func (l *Launcher) moveDirect(vm, dst types.ManagedObjectReference, pool *types.ManagedObjectReference) {
+	v := vmMO(vm)
+	var oldPool *types.ManagedObjectReference
+	simulator.Map.WithLock(v, func() {
+		host := dst
+		v.Runtime.Host = &host
+		v.Summary.Runtime.Host = &host
+		changes := []types.PropertyChange{
+			{Name: "runtime.host", Val: dst},
+			{Name: "summary.runtime.host", Val: dst},
+		}
+		if pool != nil {
+			oldPool = v.ResourcePool
+			v.ResourcePool = pool
+			changes = append(changes, types.PropertyChange{Name: "resourcePool", Val: *pool})
+		}
+		simulator.Map.Update(v, changes)
+	})
+	if pool != nil && oldPool != nil {
+		if rp, ok := simulator.Map.Get(*oldPool).(*simulator.ResourcePool); ok {
+			simulator.Map.WithLock(rp, func() { simulator.RemoveReference(&rp.Vm, vm) })
+		}
+		if rp, ok := simulator.Map.Get(*pool).(*simulator.ResourcePool); ok {
+			simulator.Map.WithLock(rp, func() { rp.Vm = append(rp.Vm, vm) })
+		}
+	}
+}
+
+func (l *Launcher) move(vm, src, dst types.ManagedObjectReference, direct bool, res *relocateResult) error {
 	t0 := time.Now()
 	res.MovedAt = epochMs(t0)
 	if f := l.floorWatcher(); f != nil {
 		f.expect(vm.Value, dst.Value, t0)
 	}
-	spec := types.VirtualMachineRelocateSpec{Host: &dst}
+	var pool *types.ManagedObjectReference
 	l.mu.Lock()
 	if sc, dc := l.hostCluster[src], l.hostCluster[dst]; sc != nil && dc != nil && sc != dc {
-		pool := dc.pool // across clusters a vMotion changes the resource pool too
-		spec.Pool = &pool
+		p := dc.pool // across clusters a vMotion changes the resource pool too
+		pool = &p
 	}
 	l.mu.Unlock()
-	task, err := methods.RelocateVM_Task(l.ctx, l.c, &types.RelocateVM_Task{This: vm, Spec: spec})
-	if err != nil {
-		return err
-	}
-	if _, err := taskResult(task.Returnval, nil); err != nil {
-		return err
+	if direct {
+		l.moveDirect(vm, dst, pool)
+	} else {
+		task, err := methods.RelocateVM_Task(l.ctx, l.c, &types.RelocateVM_Task{This: vm, Spec: types.VirtualMachineRelocateSpec{Host: &dst, Pool: pool}})
+		if err != nil {
+			return err
+		}
+		if _, err := taskResult(task.Returnval, nil); err != nil {
+			return err
+		}
 	}
 	if src != dst {
 		sh, dh := hostMO(src), hostMO(dst)
@@ -168,7 +204,7 @@ func (l *Launcher) move(vm, src, dst types.ManagedObjectReference, res *relocate
 			simulator.Map.Update(dh, []types.PropertyChange{{Name: "vm", Val: append([]types.ManagedObjectReference(nil), dh.Vm...)}})
 		})
 	}
-	err = l.postEvent(&types.VmMigratedEvent{VmEvent: l.vmEvent(vm, dst), SourceHost: *l.hostArg(src)})
+	err := l.postEvent(&types.VmMigratedEvent{VmEvent: l.vmEvent(vm, dst), SourceHost: *l.hostArg(src)})
 	res.DoneAt = epochMs(time.Now())
 	return err
 }
