@@ -189,6 +189,18 @@ function dedupe(list: ResolvedNeighbor[]): ResolvedNeighbor[] {
   });
 }
 
+/** Portgroups of a host by name; facts are replaced, never mutated, so the index stays valid. */
+const portgroupIndex = new WeakMap<HostFact, Map<string, HostPortgroup>>();
+
+function hostPortgroup(h: HostFact, name: string): HostPortgroup | undefined {
+  let idx = portgroupIndex.get(h);
+  if (!idx) {
+    idx = new Map(h.portgroups.map((p) => [p.name, p]));
+    portgroupIndex.set(h, idx);
+  }
+  return idx.get(name);
+}
+
 /** The VLAN spec a vNIC's network has on host `h`, after the operator's mapping; null = nothing. */
 function vlanSpecOnHost(
   ctx: DesireContext,
@@ -204,7 +216,7 @@ function vlanSpecOnHost(
     spec = net.vlan;
     uplinks = h.dvs.find((d) => d.dvs === net.dvs)?.uplinks ?? null;
   } else {
-    const pg: HostPortgroup | undefined = h.portgroups.find((p) => p.name === net.name);
+    const pg = hostPortgroup(h, net.name);
     spec = pg?.vlan ?? null;
     uplinks = pg ? pg.uplinks : null;
   }

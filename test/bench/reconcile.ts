@@ -11,13 +11,12 @@
 // The lead adds planner figures (48 ports × 4,000 VMs) by passing more measurements to main():
 // see FIGURES below.
 
-import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { OvsdbDriver } from '../../agent/drivers/ovsdb/driver.js';
-import { JsonStreamSplitter } from '../../agent/drivers/ovsdb/framing.js';
 import { silentLogger } from '../../agent/log.js';
-import { startOvs } from '../helpers/ovs.js';
+import { BareOvsdbClient, TrunkWatch, startOvs } from '../helpers/ovs.js';
+import { measurePlanTime } from './plan-time.js';
 
 export interface Figure {
   name: string;
@@ -41,86 +40,6 @@ export function formatFigure(f: Figure): string {
   return `${f.name} ${v} ${f.unit} (target ${f.target})${f.ok ? '' : ' MISS'}`;
 }
 
-/** A bare JSON-RPC socket: the independent observer and the floor's writer. */
-class BareClient {
-  private readonly splitter = new JsonStreamSplitter();
-  private nextId = 1;
-  private readonly replies = new Map<number, (v: unknown) => void>();
-  onUpdate: (params: unknown) => void = () => undefined;
-
-  private constructor(private readonly sock: Socket) {
-    sock.setNoDelay(true);
-    sock.on('data', (d: Buffer) => {
-      for (const m of this.splitter.push(d) as { id?: unknown; method?: string; params?: unknown; result?: unknown }[]) {
-        if (m.method === 'update') this.onUpdate(m.params);
-        else if (m.method === 'echo') sock.write(JSON.stringify({ id: m.id, result: m.params, error: null }));
-        else if (typeof m.id === 'number') this.replies.get(m.id)?.(m.result);
-      }
-    });
-  }
-
-  static open(path: string): Promise<BareClient> {
-    return new Promise((resolve, reject) => {
-      const s = connect({ path });
-      s.once('error', reject);
-      s.once('connect', () => resolve(new BareClient(s)));
-    });
-  }
-
-  /** Sends without waiting for the answer (the floor writer times the monitor, not the reply). */
-  send(method: string, params: unknown[]): Promise<unknown> {
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.replies.set(id, (v) => {
-        this.replies.delete(id);
-        resolve(v);
-      });
-      this.sock.write(JSON.stringify({ method, params, id }));
-    });
-  }
-
-  close(): void {
-    this.sock.destroy();
-  }
-}
-
-/** Resolves when the observer sees `vlan` present (or absent) in `port`'s trunks. */
-class TrunkWatch {
-  private waiters: { port: string; vlan: number; present: boolean; resolve: (t: number) => void }[] = [];
-
-  constructor(observer: BareClient) {
-    observer.onUpdate = (params) => {
-      const t = performance.now();
-      const rows = ((params as unknown[])[1] as { Port?: Record<string, { new?: { name: string; trunks: unknown } }> }).Port ?? {};
-      for (const row of Object.values(rows)) {
-        if (!row.new) continue;
-        const tr = row.new.trunks;
-        const set = Array.isArray(tr) && tr[0] === 'set' ? (tr[1] as number[]) : [tr as number];
-        this.waiters = this.waiters.filter((w) => {
-          if (w.port !== row.new!.name || set.includes(w.vlan) !== w.present) return true;
-          w.resolve(t);
-          return false;
-        });
-      }
-    };
-  }
-
-  wait(port: string, vlan: number, present: boolean, timeoutMs = 5000): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`observer never saw ${port} vlan ${vlan} ${present ? 'added' : 'removed'}`)), timeoutMs);
-      this.waiters.push({
-        port,
-        vlan,
-        present,
-        resolve: (t) => {
-          clearTimeout(timer);
-          resolve(t);
-        },
-      });
-    });
-  }
-}
-
 /** OVSDB apply latency, ours vs a bare transact, interleaved in one run. */
 export async function measureOvsdbApply(opts: { ports?: number; rounds?: number; warmup?: number } = {}): Promise<Figure[]> {
   const nPorts = opts.ports ?? 48;
@@ -128,14 +47,13 @@ export async function measureOvsdbApply(opts: { ports?: number; rounds?: number;
   const warmup = opts.warmup ?? 100;
   const ovs = await startOvs({ ports: nPorts, bridge: 'br0', trunks: [1] });
   const driver = new OvsdbDriver({ endpoint: ovs.endpoint, bridge: 'br0', logger: silentLogger() });
-  let observer: BareClient | null = null;
-  let writer: BareClient | null = null;
+  let observer: BareOvsdbClient | null = null;
+  let writer: BareOvsdbClient | null = null;
   try {
     await driver.open();
-    observer = await BareClient.open(ovs.socketPath);
-    writer = await BareClient.open(ovs.socketPath);
-    const watch = new TrunkWatch(observer);
-    await observer.send('monitor', ['Open_vSwitch', 'bench', { Port: { columns: ['name', 'trunks'] } }]);
+    observer = await BareOvsdbClient.open(ovs.socketPath);
+    writer = await BareOvsdbClient.open(ovs.socketPath);
+    const watch = await TrunkWatch.start(observer);
 
     const ours: number[] = [];
     const raw: number[] = [];
@@ -227,7 +145,7 @@ export async function measureOvsdbApply(opts: { ports?: number; rounds?: number;
 // FIGURES: every measurement this bench runs, in order. The lead's planner figure
 // ("plan time 48 ports × 4,000 VMs", agent/core/plan.ts) goes here as another Measurement,
 // or is passed to main() by a wrapper script.
-export const FIGURES: Measurement[] = [() => measureOvsdbApply()];
+export const FIGURES: Measurement[] = [() => measurePlanTime(), () => measureOvsdbApply()];
 
 /** Runs the measurements, prints one line per figure; resolves to the process exit code. */
 export async function main(measurements: Measurement[] = FIGURES): Promise<number> {
