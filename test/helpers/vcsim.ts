@@ -47,7 +47,10 @@
 // proxySwitch), host.network and Network.host; distributed portgroups carry VLAN id, trunk or
 // PVLAN specs (the DVS's config.pvlanConfig maps secondary → primary), the DVS has
 // config.host with pNIC backings and config.uplinkPortgroup, whose portgroup has
-// config.uplink = true. Changes are emitted on these property paths (watch them or a parent):
+// config.uplink = true; a destroyed VM stays registered (outside every folder and view) so a
+// watcher with a multi-type filter does not crash on its queued changes (0.24 panics and
+// resets the connection). The EventManager's broken VmMigratedEvent template (it made
+// PostEvent panic) is fixed, and xsi:type is written as vCenter writes it. Changes are emitted on these property paths (watch them or a parent):
 // HostSystem config.network.{pnic,vswitch,portgroup,vnic,proxySwitch}, network, vm;
 // DistributedVirtualPortgroup config.defaultPortConfig.vlan; VirtualMachine runtime.host,
 // runtime.powerState, config.hardware.device; Network host.

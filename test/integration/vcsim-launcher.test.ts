@@ -337,6 +337,94 @@ describe('vcsim launcher', () => {
     expect(after.hosts.find((h) => h.moid === dst.moid)!.vms).toContain(app.moid);
   });
 
+  it('watchers see VLAN changes, create/destroy and a delayed move after its start event (make-before-break)', async () => {
+    const s = new Soap(vc.url);
+    const { content } = await serviceContent(s);
+    await login(s, content, vc.username, vc.password);
+    const view = await containerView(s, content, 'VirtualMachine', 'HostSystem', 'DistributedVirtualPortgroup');
+    const pc = find((await s.call('CreatePropertyCollector', mor('PropertyCollector', content.propertyCollector))).body, 'returnval')!.text;
+    // Parent paths on purpose: the launcher emits leaves, a parent watcher must still match.
+    await s.call(
+      'CreateFilter',
+      mor('PropertyCollector', pc) +
+        `<spec>${filterSpec(view, {
+          VirtualMachine: ['runtime.host'],
+          HostSystem: ['config.network', 'vm'],
+          DistributedVirtualPortgroup: ['config.defaultPortConfig'],
+        })}</spec><partialUpdates>false</partialUpdates>`,
+    );
+    let version = '';
+    const next = async (want: (changes: Map<string, Node>) => boolean): Promise<Map<string, Node>> => {
+      const seen = new Map<string, Node>();
+      const deadline = Date.now() + 5000;
+      do {
+        const r = await s.call(
+          'WaitForUpdatesEx',
+          mor('PropertyCollector', pc) + `<version>${version}</version><options><maxWaitSeconds>1</maxWaitSeconds></options>`,
+        );
+        const upd = find(r.body, 'returnval');
+        if (!upd) continue;
+        version = kid(upd, 'version')!.text;
+        for (const fs of kids(upd, 'filterSet'))
+          for (const os of kids(fs, 'objectSet'))
+            for (const cs of kids(os, 'changeSet')) seen.set(`${kid(os, 'obj')!.text}/${kid(cs, 'name')!.text}`, kid(cs, 'val')!);
+      } while (!want(seen) && Date.now() < deadline);
+      return seen;
+    };
+    await next(() => true); // initial state
+    const dump = await vc.control.dump();
+    const h0 = dump.hosts.find((h) => h.name === 'esx-00.lab')!;
+    const dvApp = dump.networks.find((n) => n.name === 'dv-app')!;
+
+    await vc.control.setVlan({ portgroup: 'db', hosts: ['esx-00.lab'], vlan: 250 });
+    await vc.control.setVlan({ portgroup: 'dv-app', trunk: [[1, 5]] });
+    const vlans = await next((c) => c.has(`${h0.moid}/config.network`) && c.has(`${dvApp.moid}/config.defaultPortConfig`));
+    const db = kids(kid(vlans.get(`${h0.moid}/config.network`), 'portgroup'), 'portgroup')
+      .concat(kids(vlans.get(`${h0.moid}/config.network`), 'portgroup'))
+      .map((pg) => kid(pg, 'spec'))
+      .find((spec) => kid(spec, 'name')?.text === 'db');
+    expect(kid(db, 'vlanId')!.text).toBe('250');
+    const trunk = kid(vlans.get(`${dvApp.moid}/config.defaultPortConfig`), 'vlan')!;
+    expect(trunk.attrs['xsi:type']).toBe('VmwareDistributedVirtualSwitchTrunkVlanSpec');
+    expect((await vc.control.dump()).hosts.find((h) => h.moid === h0.moid)!.portgroups.find((p) => p.name === 'db')!.vlan).toEqual({
+      kind: 'vlan',
+      vlan: 250,
+    });
+
+    const created = await vc.control.createVm({ name: 'tmp1', host: 'esx-00.lab', nics: [{ network: 'db' }] });
+    const hostVms = (c: Map<string, Node>) => kids(c.get(`${h0.moid}/vm`), 'ManagedObjectReference').map((n) => n.text);
+    expect(hostVms(await next((c) => hostVms(c).includes(created.moid)))).toContain(created.moid);
+    await vc.control.destroyVm('tmp1');
+    expect(hostVms(await next((c) => c.has(`${h0.moid}/vm`) && !hostVms(c).includes(created.moid)))).not.toContain(created.moid);
+
+    // startOnly: the start event is there at once, the host changes only delayMs later.
+    const vm = (await vc.control.dump()).vms.find((v) => v.name === 'vm-00002')!;
+    const target = dump.hosts.find((h) => h.moid !== vm.host)!;
+    const t0 = Date.now();
+    const started = await vc.control.relocate('vm-00002', target.name, { startOnly: true, delayMs: 1500 });
+    expect(started.movedAt).toBeUndefined();
+    const events = kids(
+      find(
+        (
+          await s.call(
+            'QueryEvents',
+            mor('EventManager', content.eventManager) +
+              `<filter><entity>${mor('VirtualMachine', vm.moid, 'entity')}<recursion>self</recursion></entity></filter>`,
+          )
+        ).body,
+        'QueryEventsResponse',
+      ),
+      'returnval',
+    ).map((e) => e.attrs['xsi:type']);
+    expect(events).toContain('VmBeingHotMigratedEvent');
+    expect(events).not.toContain('VmMigratedEvent');
+    expect((await vc.control.dump()).vms.find((v) => v.moid === vm.moid)!.host).toBe(vm.host);
+    const moved = await next((c) => c.has(`${vm.moid}/runtime.host`));
+    expect(moved.get(`${vm.moid}/runtime.host`)!.text).toBe(target.moid);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    await s.call('DestroyPropertyCollector', mor('PropertyCollector', pc));
+  });
+
   it('lists sessions by user, logs out, and kills sessions so the next call is NotAuthenticated', async () => {
     const start = (await vc.control.sessions()).byUser[vc.username] ?? 0;
     const a = new Soap(vc.url);

@@ -61,6 +61,7 @@ type Launcher struct {
 	dvpgs       map[string]dvpgInfo
 	switches    map[string]*dvsInfo
 	vms         map[string]types.ManagedObjectReference
+	zombies     map[types.ManagedObjectReference]bool // destroyed VMs kept registered (destroyVM)
 	vmSerial    int
 	ownKeys     map[string]bool // sessions of the launcher itself (floor client)
 	floor       *floorWatcher   // guarded by mu
@@ -81,6 +82,7 @@ func newLauncher(spec *Spec) *Launcher {
 		dvpgs:       map[string]dvpgInfo{},
 		switches:    map[string]*dvsInfo{},
 		vms:         map[string]types.ManagedObjectReference{},
+		zombies:     map[types.ManagedObjectReference]bool{},
 		ownKeys:     map[string]bool{},
 		frozen:      newFreezer(),
 	}
@@ -436,6 +438,17 @@ func (l *Launcher) powerVM(ref types.ManagedObjectReference, on bool) error {
 func hostMO(ref types.ManagedObjectReference) *simulator.HostSystem {
 	h, _ := simulator.Map.Get(ref).(*simulator.HostSystem)
 	return h
+}
+
+// vmMO is a live VM (not one kept registered after destroy, see destroyVM).
+func (l *Launcher) vmMO(ref types.ManagedObjectReference) *simulator.VirtualMachine {
+	l.mu.Lock()
+	dead := l.zombies[ref]
+	l.mu.Unlock()
+	if dead {
+		return nil
+	}
+	return vmMO(ref)
 }
 
 func vmMO(ref types.ManagedObjectReference) *simulator.VirtualMachine {

@@ -282,7 +282,7 @@ func (l *Launcher) serveControl(ln net.Listener) {
 }
 
 func (l *Launcher) powerState(vm types.ManagedObjectReference) types.VirtualMachinePowerState {
-	v := vmMO(vm)
+	v := l.vmMO(vm)
 	if v == nil {
 		return ""
 	}

@@ -156,8 +156,17 @@ func (l *Launcher) dump() dump {
 			out.Networks = append(out.Networks, d)
 		})
 	}
+	l.mu.Lock()
+	zombies := make(map[types.ManagedObjectReference]bool, len(l.zombies))
+	for k := range l.zombies {
+		zombies[k] = true
+	}
+	l.mu.Unlock()
 	for _, e := range simulator.Map.All("VirtualMachine") {
 		vm := e.(*simulator.VirtualMachine)
+		if zombies[vm.Self] {
+			continue
+		}
 		simulator.Map.WithLock(vm, func() { out.Vms = append(out.Vms, dumpVMOf(&vm.VirtualMachine)) })
 	}
 	sort.Slice(out.Hosts, func(i, j int) bool { return out.Hosts[i].Name < out.Hosts[j].Name })

@@ -25,7 +25,7 @@ func (l *Launcher) resolveVM(id string) (types.ManagedObjectReference, error) {
 		return ref, nil
 	}
 	ref = types.ManagedObjectReference{Type: "VirtualMachine", Value: id}
-	if vmMO(ref) != nil {
+	if l.vmMO(ref) != nil {
 		return ref, nil
 	}
 	return ref, fmt.Errorf("unknown VM %q", id)
@@ -80,7 +80,7 @@ func (l *Launcher) postEvent(e types.BaseEvent) error {
 }
 
 func (l *Launcher) vmHost(vm types.ManagedObjectReference) (types.ManagedObjectReference, error) {
-	v := vmMO(vm)
+	v := l.vmMO(vm)
 	if v == nil {
 		return types.ManagedObjectReference{}, fmt.Errorf("unknown VM %s", vm.Value)
 	}

@@ -130,7 +130,7 @@ func (l *Launcher) emitHostVMs(ref types.ManagedObjectReference) {
 }
 
 func (l *Launcher) destroyVM(ref types.ManagedObjectReference) error {
-	vm := vmMO(ref)
+	vm := l.vmMO(ref)
 	if vm == nil {
 		return fmt.Errorf("unknown VM %s", ref.Value)
 	}
@@ -154,8 +154,14 @@ func (l *Launcher) destroyVM(ref types.ManagedObjectReference) error {
 	if _, err := taskResult(res.Returnval, nil); err != nil {
 		return err
 	}
+	// Mend: a watcher whose filter names several types panics (connection reset) on a
+	// queued change of an object no longer in the registry — e.g. the power-off just before
+	// this destroy, in the same 250 ms batch. Keep the VM object registered, outside every
+	// folder (so no view shows it again), and hide it from the launcher's own answers.
+	simulator.Map.Put(vm)
 	l.mu.Lock()
 	delete(l.vms, name)
+	l.zombies[ref] = true
 	l.mu.Unlock()
 	l.emitHostVMs(host)
 	return nil
@@ -163,7 +169,7 @@ func (l *Launcher) destroyVM(ref types.ManagedObjectReference) error {
 
 // addVnic adds a NIC on network; returns its device key and MAC.
 func (l *Launcher) addVnic(ref types.ManagedObjectReference, nic NicSpec) (int32, string, error) {
-	vm := vmMO(ref)
+	vm := l.vmMO(ref)
 	if vm == nil {
 		return 0, "", fmt.Errorf("unknown VM %s", ref.Value)
 	}
@@ -209,7 +215,7 @@ func (l *Launcher) nicKeys(vm *simulator.VirtualMachine) map[int32]string {
 
 // removeVnic removes the NIC with the given device key or MAC.
 func (l *Launcher) removeVnic(ref types.ManagedObjectReference, key int32, mac string) error {
-	vm := vmMO(ref)
+	vm := l.vmMO(ref)
 	if vm == nil {
 		return fmt.Errorf("unknown VM %s", ref.Value)
 	}
