@@ -57,7 +57,7 @@ export class Mirror {
 
   apply(ch: ObjectChange): void {
     const { type, value: moid } = ch.obj;
-    if (type === 'HostSystem') return this.applyTo(this.hosts, this.dirtyHosts, moid, ch, () => ({}), (s, c) => applyHostProp(s, c, this.warn));
+    if (type === 'HostSystem') return this.applyTo(this.hosts, this.dirtyHosts, moid, ch, () => ({ parts: {} }), (s, c) => applyHostProp(s, c, this.warn));
     if (type === 'VirtualMachine')
       return this.applyTo(this.vms, this.dirtyVms, moid, ch, () => ({}), (s, c) => applyVmProp(this.vcenter, s, c, this.warn));
     const nk = networkKind(type);
@@ -89,9 +89,11 @@ export class Mirror {
       map.delete(moid);
       return;
     }
+    // Two filters (hot and inventory) report the same object, each with its own properties:
+    // an 'enter' adds to what the other filter said. (A leave drops the object whole; a
+    // re-entering object starts clean because its state was deleted on leave.)
     let s = map.get(moid);
-    if (!s || ch.kind === 'enter') {
-      // 'enter' carries the full object: start clean (a re-entering object must not keep stale props)
+    if (!s) {
       s = fresh();
       map.set(moid, s);
     }

@@ -10,7 +10,7 @@ import { WATCHED_EVENTS } from './events.js';
 import { VimFault } from './faults.js';
 import { makeAgent } from './tls.js';
 import { Transport } from './transport.js';
-import { VIEW_TYPES, WATCHED_PROPERTIES } from './translate.js';
+import { HOT_PROPERTIES, VIEW_TYPES, WATCHED_PROPERTIES } from './translate.js';
 import { VimApi, mo, viewFilterSpec, type ServiceContent, type SoapMoRef } from './vim-api.js';
 
 export interface VcenterConfig {
@@ -78,8 +78,10 @@ export async function readPassword(cfg: VcenterConfig): Promise<string> {
 
 export class Session {
   view: SoapMoRef | null = null;
+  /** inventory collector (names, networking, vNICs, portgroups) */
   collector: SoapMoRef | null = null;
-  inventoryFilter: string | null = null;
+  /** hot collector: VM placement and power, plus the event filter */
+  hotCollector: SoapMoRef | null = null;
   eventFilter: string | null = null;
   eventCollector: SoapMoRef | null = null;
   private loggedIn = false;
@@ -111,13 +113,14 @@ export class Session {
     }
   }
 
-  /** The container view and a dedicated property collector with the inventory filter. */
+  /** The container view and two dedicated property collectors over it (see HOT_PROPERTIES). */
   async createInventoryFilter(): Promise<void> {
     const { api, sc } = this;
     this.view = await api.createContainerView(sc.viewManager, sc.rootFolder, VIEW_TYPES);
     this.collector = await api.createPropertyCollector(sc.propertyCollector);
-    const f = await api.createFilter(this.collector, viewFilterSpec(this.view, WATCHED_PROPERTIES));
-    this.inventoryFilter = f.$value;
+    await api.createFilter(this.collector, viewFilterSpec(this.view, WATCHED_PROPERTIES));
+    this.hotCollector = await api.createPropertyCollector(sc.propertyCollector);
+    await api.createFilter(this.hotCollector, viewFilterSpec(this.view, HOT_PROPERTIES));
   }
 
   /**
@@ -125,10 +128,10 @@ export class Session {
    * (its latestPage), so events and inventory changes arrive in one ordered stream.
    */
   async createEventFilter(): Promise<void> {
-    if (!this.sc.eventManager || !this.collector) return;
+    if (!this.sc.eventManager || !this.hotCollector) return;
     this.eventCollector = await this.api.createCollectorForEvents(this.sc.eventManager, WATCHED_EVENTS);
     await this.api.setCollectorPageSize(this.eventCollector, this.timeouts.eventPageSize);
-    const f = await this.api.createFilter(this.collector, {
+    const f = await this.api.createFilter(this.hotCollector, {
       propSet: [{ type: 'EventHistoryCollector', all: false, pathSet: ['latestPage'] }],
       objectSet: [{ obj: this.eventCollector, skip: false }],
     });
@@ -159,6 +162,7 @@ export class Session {
     const first = this.collector ? await attempt('DestroyPropertyCollector', () => this.api.destroyPropertyCollector(this.collector!)) : 'ok';
     if (first === 'gone') return this.finish();
     if (first === 'silent') return 'orphaned';
+    if (this.hotCollector) await attempt('DestroyPropertyCollector', () => this.api.destroyPropertyCollector(this.hotCollector!));
     if (this.eventCollector) await attempt('DestroyCollector', () => this.api.destroyCollector(this.eventCollector!));
     if (this.view) await attempt('DestroyView', () => this.api.destroyView(this.view!));
     return this.retryLogout(log);

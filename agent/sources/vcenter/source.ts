@@ -12,7 +12,7 @@ import { Mirror } from './mirror.js';
 import { DEFAULT_TIMEOUTS, Session, urlOf, type VcenterConfig, type VcenterTimeouts } from './session.js';
 import { makeAgent } from './tls.js';
 import { readObjectContent, readObjectUpdate, type Warn } from './translate.js';
-import { VimApi, mo, viewFilterSpec } from './vim-api.js';
+import { viewFilterSpec, type SoapMoRef } from './vim-api.js';
 import { child, type XNode } from './xml-stream.js';
 
 export interface VcenterSource {
@@ -180,13 +180,16 @@ class Watcher {
       if (ch) mirror.apply(ch);
     };
 
-    // first sync: page until the server says it is complete
-    let version = '';
-    for (;;) {
-      const r = await s.api.waitForUpdatesEx(s.collector!, version, { maxWaitSeconds: 0, maxObjectUpdates: this.t.pageSize }, onObject, this.t.syncMs);
-      version = r.version ?? version;
-      if (!r.truncated) break;
-    }
+    // first sync of both collectors: page until the server says each is complete
+    const firstSync = async (pc: SoapMoRef): Promise<string> => {
+      let version = '';
+      for (;;) {
+        const r = await s.api.waitForUpdatesEx(pc, version, { maxWaitSeconds: 0, maxObjectUpdates: this.t.pageSize }, onObject, this.t.syncMs);
+        version = r.version ?? version;
+        if (!r.truncated) return version;
+      }
+    };
+    const [invVersion, hotVersion] = await Promise.all([firstSync(s.collector!), firstSync(s.hotCollector!)]);
     const size = mirror.size;
     if (size.hosts + size.vms === 0 && this.delivered > 0) await this.confirmEmpty();
     const inv = mirror.inventory();
@@ -206,23 +209,9 @@ class Watcher {
     this.setStatus({ state: 'synced', lastSync: now, error: null });
     this.log.info({ hosts: inv.hosts.length, vms: inv.vms.length, networks: inv.networks.length }, 'vCenter inventory synced');
 
-    // watch
-    let lastKeepalive = Date.now();
-    while (!this.stopped) {
-      if (Date.now() - lastKeepalive > this.t.keepaliveMs) {
-        await s.api.currentTime();
-        lastKeepalive = Date.now();
-      }
-      const wait = Math.max(1, Math.min(this.t.waitSeconds, Math.ceil(this.t.keepaliveMs / 1000)));
-      const r = await s.api.waitForUpdatesEx(
-        s.collector!,
-        version,
-        { maxWaitSeconds: wait, maxObjectUpdates: this.t.pageSize },
-        onObject,
-        wait * 1000 + this.t.waitSlackMs,
-      );
-      if (this.stopped) break;
-      version = r.version ?? version;
+    // watch both collectors; the first failure ends the session (the other wait is aborted
+    // when the session closes)
+    const flush = async (): Promise<void> => {
       // the events of this answer first: a migration start must reach the sink before the
       // host change that the same answer may carry (rule 7)
       this.flushEvents(pendingEvents);
@@ -237,8 +226,27 @@ class Watcher {
       for (const k of d.removedNetworks) this.sink.removeNetwork(k);
       for (const k of d.removedHosts) this.sink.removeHost(k);
       this.delivered = size.hosts + size.vms;
-      if (r.truncated) continue;
-    }
+    };
+    const watchLoop = async (pc: SoapMoRef, start: string, keepalive: boolean): Promise<void> => {
+      let version = start;
+      let lastKeepalive = Date.now();
+      while (!this.stopped) {
+        if (keepalive && Date.now() - lastKeepalive > this.t.keepaliveMs) {
+          await s.api.currentTime();
+          lastKeepalive = Date.now();
+        }
+        const wait = Math.max(1, Math.min(this.t.waitSeconds, Math.ceil(this.t.keepaliveMs / 1000)));
+        const r = await s.api.waitForUpdatesEx(pc, version, { maxWaitSeconds: wait, maxObjectUpdates: this.t.pageSize }, onObject, wait * 1000 + this.t.waitSlackMs);
+        // a loop outliving its session (the other loop failed) must not deliver any more
+        if (this.stopped || this.session !== s) break;
+        version = r.version ?? version;
+        await flush();
+      }
+    };
+    const loops = [watchLoop(s.collector!, invVersion, true), watchLoop(s.hotCollector!, hotVersion, false)];
+    // the first failure is raised by race; the other loop ends when the session closes
+    for (const l of loops) l.catch(() => {});
+    await Promise.race(loops);
   }
 
   /** latestPage (ArrayOfEvent) → new events, in key order; the first page only sets the baseline. */
@@ -317,13 +325,13 @@ export async function checkVcenter(
   const log = opts.logger ?? silent;
   const s = await Session.open(cfg, t);
   try {
-    const { VIEW_TYPES, WATCHED_PROPERTIES } = await import('./translate.js');
+    const { VIEW_TYPES, ALL_PROPERTIES } = await import('./translate.js');
     s.view = await s.api.createContainerView(s.sc.viewManager, s.sc.rootFolder, VIEW_TYPES);
     const mirror = new Mirror(cfg.name, (msg, ctx) => log.warn?.(ctx ?? {}, msg));
     const warn: Warn = (msg, ctx) => log.warn?.(ctx ?? {}, msg);
     await s.api.retrieveAll(
       s.sc.propertyCollector,
-      viewFilterSpec(s.view, WATCHED_PROPERTIES),
+      viewFilterSpec(s.view, ALL_PROPERTIES),
       t.pageSize,
       (n) => {
         const ch = readObjectContent(n, warn);

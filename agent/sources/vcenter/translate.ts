@@ -37,19 +37,48 @@ export function factKey(vcenter: string, moid: string): string {
   return `${vcenter}/${moid}`;
 }
 
-/** The properties rule 1 needs, per managed object type: this is the filter's propSet. */
+/**
+ * The properties rule 1 needs, per managed object type, in two filters on two dedicated
+ * property collectors over the same ContainerView:
+ * - HOT: where each VM runs and whether it is on — what a vMotion or a power change moves —
+ *   together with the event filter (make-before-break must precede the host change, and both
+ *   then come through one ordered stream);
+ * - INVENTORY: everything else (names, host networking, vNICs, portgroups, the DVS).
+ * Why two: a collector re-evaluates its filters on every object change (govmomi's simulator
+ * re-collects the whole filter per change; vCenter does the equivalent bookkeeping), so VM
+ * placement must not queue behind 10,000 VMs' device lists. Both carry versions and paging.
+ */
+export const HOT_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [
+  { type: 'VirtualMachine', pathSet: ['runtime.host', 'runtime.powerState'] },
+];
+
 export const WATCHED_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [
-  { type: 'HostSystem', pathSet: ['name', 'config.network', 'runtime.connectionState'] },
   {
-    type: 'VirtualMachine',
-    pathSet: ['name', 'config.instanceUuid', 'config.template', 'runtime.powerState', 'runtime.host', 'config.hardware.device'],
+    type: 'HostSystem',
+    pathSet: [
+      'name',
+      'runtime.connectionState',
+      // the parts of config.network rule 1 reads (not DNS, routes, net stacks…)
+      'config.network.pnic',
+      'config.network.vswitch',
+      'config.network.portgroup',
+      'config.network.proxySwitch',
+      'config.network.vnic',
+    ],
   },
+  { type: 'VirtualMachine', pathSet: ['name', 'config.instanceUuid', 'config.template', 'config.hardware.device'] },
   { type: 'Network', pathSet: ['name'] },
   // config.uplink (API 6.5+) and the DVS's uplinkPortgroup list both mark uplink portgroups
   { type: 'DistributedVirtualPortgroup', pathSet: ['config.distributedVirtualSwitch', 'config.defaultPortConfig', 'config.uplink'] },
   // the DVS's config carries its uuid (hosts name it by uuid), uplink portgroups and PVLAN map
   { type: 'DistributedVirtualSwitch', pathSet: ['config'] },
 ];
+
+/** Both filters together: what a one-shot read (checkVcenter) retrieves. */
+export const ALL_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = WATCHED_PROPERTIES.map((p) => {
+  const hot = HOT_PROPERTIES.find((h) => h.type === p.type);
+  return hot ? { type: p.type, pathSet: [...p.pathSet, ...hot.pathSet] } : p;
+});
 
 /** The managed object types the ContainerView selects. */
 export const VIEW_TYPES = ['HostSystem', 'VirtualMachine', 'Network', 'DistributedVirtualSwitch'];
@@ -139,8 +168,14 @@ export interface HostNetwork {
   vmknics: HostVmknic[];
 }
 
+/** The raw parts of HostNetworkInfo we watch, each replaced whole when it changes. */
+export type HostNetworkPart = 'pnic' | 'vswitch' | 'portgroup' | 'proxySwitch' | 'vnic';
+
 export interface HostState {
   name?: string;
+  /** per part, the array elements as received (small: a host has a handful of each) */
+  parts: Partial<Record<HostNetworkPart, XNode[]>>;
+  /** derived from parts, rebuilt when a part changes */
   network?: HostNetwork;
   connectionState?: string;
 }
@@ -185,13 +220,34 @@ export function applyHostProp(s: HostState, c: PropChange, warn: Warn): boolean 
       if (removed) delete s.connectionState;
       else s.connectionState = c.val!.text.trim();
       return true;
-    case 'config.network':
-      s.network = removed ? { pnics: [], portgroups: [], dvs: [], vmknics: [] } : readHostNetwork(c.val!, warn);
+    case 'config.network': {
+      // a server that reports the parent path: split it into the parts we keep
+      s.parts = {};
+      for (const part of ['pnic', 'vswitch', 'portgroup', 'proxySwitch', 'vnic'] as const) {
+        s.parts[part] = removed ? [] : c.val!.children.filter((x) => x.name === part);
+      }
+      s.network = readHostNetwork(partsNode(s.parts), warn);
       return true;
-    default:
-      warn('ignoring unexpected HostSystem property', { property: c.name });
-      return false;
+    }
+    default: {
+      const m = /^config\.network\.(pnic|vswitch|portgroup|proxySwitch|vnic)$/.exec(c.name);
+      if (!m) {
+        warn('ignoring unexpected HostSystem property', { property: c.name });
+        return false;
+      }
+      const part = m[1] as HostNetworkPart;
+      // an ArrayOfX value: its children are the elements; rename them to the HostNetworkInfo member
+      s.parts[part] = removed ? [] : c.val!.children.map((x) => ({ ...x, name: part }));
+      s.network = readHostNetwork(partsNode(s.parts), warn);
+      return true;
+    }
   }
+}
+
+function partsNode(parts: HostState['parts']): XNode {
+  const children: XNode[] = [];
+  for (const list of Object.values(parts)) if (list) children.push(...list);
+  return { name: 'network', type: 'HostNetworkInfo', attrs: {}, text: '', children };
 }
 
 /** HostNetworkInfo → pNICs, per-host standard portgroups with their uplinks, DVS memberships, vmknics. */
