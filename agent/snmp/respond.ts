@@ -6,6 +6,9 @@ import { PDU, type Pdu } from './message.js';
 import type { OidTree } from './tree.js';
 import { T, type Varbind } from './varbind.js';
 
+/** Most varbinds one GetBulk answer carries (snmpd bounds its answers similarly). */
+export const MAX_BULK = 1000;
+
 export const ERR = { noError: 0, tooBig: 1, genErr: 5, noAccess: 6, notWritable: 17 } as const;
 
 export interface Answer {
@@ -36,10 +39,36 @@ export function answer(pdu: Pdu, tree: OidTree, budget: number): Answer {
     case PDU.GetNext:
       return encodeAll(pdu.varbinds.map((v) => tree.getNext(v.oid)), false);
     case PDU.GetBulk: {
-      // Bound the work before encoding: no more varbinds than could possibly fit.
-      const limit = Math.max(1, Math.min(10_000, Math.floor(budget / 12)));
-      const vbs = tree.getBulk(pdu.varbinds.map((v) => v.oid), pdu.a, Math.min(pdu.b, limit), limit);
-      return encodeAll(vbs, true);
+      // Generate and encode together, stopping at the size budget or MAX_BULK varbinds: the
+      // work a request can cause is bounded by one response, whatever max-repetitions says.
+      const oids = pdu.varbinds.map((v) => v.oid);
+      const n = Math.max(0, Math.min(pdu.a, oids.length));
+      const out: Buffer[] = [];
+      let size = 0;
+      const add = (vb: Varbind): boolean => {
+        const b = encodeVarbind(vb);
+        if (size + b.length > budget || out.length >= MAX_BULK) return false;
+        size += b.length;
+        out.push(b);
+        return true;
+      };
+      for (let i = 0; i < n; i++) {
+        if (!add(tree.getNext(oids[i]!))) return out.length ? { errorStatus: 0, errorIndex: 0, varbinds: out } : { errorStatus: ERR.tooBig, errorIndex: 0, varbinds: [] };
+      }
+      const cursors = oids.slice(n);
+      for (let r = 0; r < pdu.b && cursors.length > 0; r++) {
+        let more = false;
+        for (let j = 0; j < cursors.length; j++) {
+          const vb = tree.getNext(cursors[j]!);
+          if (!add(vb)) return { errorStatus: ERR.noError, errorIndex: 0, varbinds: out };
+          if (vb.type !== T.EndOfMibView) {
+            cursors[j] = vb.oid;
+            more = true;
+          }
+        }
+        if (!more) break;
+      }
+      return { errorStatus: ERR.noError, errorIndex: 0, varbinds: out };
     }
     case PDU.Set: {
       const first = pdu.varbinds[0];
