@@ -135,8 +135,9 @@ describe('decoder fuzzing', () => {
       if (dt > slowest) slowest = dt;
     }
     expect(exceptions).toEqual([]);
-    // a hang would show as one decode taking forever; 250 ms is generous for a GC pause
-    expect(slowest).toBeLessThan(250);
+    // a hang never returns (the test's timeout catches it); a decode taking seconds would be a
+    // near-hang. The bound is loose because CI shares its two cores with other test files.
+    expect(slowest).toBeLessThan(2000);
     // the mutations reach every outcome, so the fuzzer is exercising the decoders
     for (const k of KINDS) expect(counts[k], k).toBeGreaterThan(1000);
   }, 120_000);

@@ -1,7 +1,7 @@
 // Cisco Discovery Protocol v1/v2 decoder (the PDU after the LLC/SNAP header). Pure,
 // bounds-checked, never throws. TLV lengths include their 4-byte header.
 
-import { ByteReader, displayText, hex, ipv4, ipv6 } from './reader.js';
+import { ByteReader, hex, hexAt, ipv4, ipv6 } from './reader.js';
 import { fail, ok, type DecodeError, type Result } from './decode-result.js';
 
 export interface CdpAddress {
@@ -105,11 +105,11 @@ export function decodeCdp(pdu: Uint8Array): Result<CdpFrame, DecodeError<CdpTlv>
     const type = r.u16();
     const len = r.u16();
     if (len < 4) return bad(type, start, `length ${len} shorter than the TLV header`);
-    const w = r.window(len - 4);
-    if (!w) return bad(type, start, `length ${len} runs past the end of the frame (${pdu.length - start} bytes left)`);
-    const t = decodeTlv(type, w, f);
+    const out = r.inWindow(len - 4, (w) => decodeTlv(type, w, f));
+    if (!out) return bad(type, start, `length ${len} runs past the end of the frame (${pdu.length - start} bytes left)`);
+    const t = out.value;
     if (typeof t === 'string') return bad(type, start, t);
-    if (w.failed) return bad(type, start, `TLV shorter than its content (length ${len})`);
+    if (out.overRead) return bad(type, start, `TLV shorter than its content (length ${len})`);
     tlvs.push(t);
   }
   if (f.deviceId === null) return bad(-1, r.pos, 'no Device-ID TLV');
@@ -118,42 +118,21 @@ export function decodeCdp(pdu: Uint8Array): Result<CdpFrame, DecodeError<CdpTlv>
 
 function decodeTlv(type: number, w: ByteReader, f: CdpFrame): CdpTlv | Bad {
   const name = CDP_TLV_NAMES[type] ?? `Unknown (0x${type.toString(16)})`;
-  const str = (): CdpTlv => ({ type, kind: 'text', name, text: displayText(w.rest()) });
-  const num = (bytes: 1 | 2 | 4): CdpTlv | Bad => {
-    if (!w.has(bytes)) return `${name}: ${w.remaining} bytes, need ${bytes}`;
-    const value = bytes === 1 ? w.u8() : bytes === 2 ? w.u16() : w.u32();
-    return { type, kind: 'number', name, value };
-  };
   switch (type) {
-    case 0x01: {
-      const t = str();
-      f.deviceId = t.kind === 'text' ? t.text : null;
-      return t;
-    }
-    case 0x03: {
-      const t = str();
-      if (t.kind === 'text') f.portId = t.text;
-      return t;
-    }
-    case 0x05: {
-      const t = str();
-      if (t.kind === 'text') f.softwareVersion = t.text;
-      return t;
-    }
-    case 0x06: {
-      const t = str();
-      if (t.kind === 'text') f.platform = t.text;
-      return t;
-    }
-    case 0x09: {
-      const t = str();
-      if (t.kind === 'text') f.vtpDomain = t.text;
-      return t;
-    }
+    case 0x01:
+    case 0x03:
+    case 0x05:
+    case 0x06:
+    case 0x09:
     case 0x14: {
-      const t = str();
-      if (t.kind === 'text') f.sysName = t.text;
-      return t;
+      const t = w.restText();
+      if (type === 0x01) f.deviceId = t;
+      else if (type === 0x03) f.portId = t;
+      else if (type === 0x05) f.softwareVersion = t;
+      else if (type === 0x06) f.platform = t;
+      else if (type === 0x09) f.vtpDomain = t;
+      else f.sysName = t;
+      return { type, kind: 'text', name, text: t };
     }
     case 0x02:
     case 0x16: {
@@ -163,20 +142,19 @@ function decodeTlv(type: number, w: ByteReader, f: CdpFrame): CdpTlv | Bad {
       else f.mgmtAddresses.push(...a);
       return { type, kind: 'addresses', name, addresses: a };
     }
-    case 0x04: {
-      const t = num(4);
-      if (typeof t !== 'string' && t.kind === 'number') f.capabilities = t.value;
-      return t;
-    }
-    case 0x0a: {
-      const t = num(2);
-      if (typeof t !== 'string' && t.kind === 'number') f.nativeVlan = t.value;
-      return t;
-    }
+    case 0x04:
+      if (!w.has(4)) return `${name}: ${w.remaining} bytes, need 4`;
+      f.capabilities = w.u32();
+      return { type, kind: 'number', name, value: f.capabilities };
+    case 0x0a:
+      if (!w.has(2)) return `${name}: ${w.remaining} bytes, need 2`;
+      f.nativeVlan = w.u16();
+      return { type, kind: 'number', name, value: f.nativeVlan };
     case 0x0b: {
-      const t = num(1);
-      if (typeof t !== 'string' && t.kind === 'number') f.duplex = t.value ? 'full' : 'half';
-      return t;
+      if (!w.has(1)) return `${name}: empty`;
+      const value = w.u8();
+      f.duplex = value ? 'full' : 'half';
+      return { type, kind: 'number', name, value };
     }
     case 0x0e: {
       if (!w.has(3)) return `${name}: ${w.remaining} bytes, need 3`;
@@ -187,9 +165,10 @@ function decodeTlv(type: number, w: ByteReader, f: CdpFrame): CdpTlv | Bad {
     }
     case 0x10:
     case 0x11:
-      return num(2);
+      if (!w.has(2)) return `${name}: ${w.remaining} bytes, need 2`;
+      return { type, kind: 'number', name, value: w.u16() };
     default:
-      return { type, kind: 'raw', name, raw: hex(w.rest()) };
+      return { type, kind: 'raw', name, raw: w.restHex() };
   }
 }
 
@@ -209,9 +188,10 @@ function decodeAddresses(w: ByteReader): CdpAddress[] | Bad {
     const alen = w.u16();
     if (!w.has(alen)) return `address ${i + 1}: address length ${alen} runs past the TLV`;
     const a = w.bytes(alen);
-    if (ptype === 1 && plen === 1 && proto[0] === 0xcc && alen === 4) out.push({ family: 'ipv4', address: ipv4(a), raw: hex(a) });
-    else if (ptype === 2 && hex(proto) === IPV6_8022 && alen === 16) out.push({ family: 'ipv6', address: ipv6(a), raw: hex(a) });
-    else out.push({ family: 'other', address: hex(a), raw: hex(a) });
+    const raw = hex(a);
+    if (ptype === 1 && plen === 1 && proto[0] === 0xcc && alen === 4) out.push({ family: 'ipv4', address: ipv4(a), raw });
+    else if (ptype === 2 && hexAt(proto, 0, proto.length) === IPV6_8022 && alen === 16) out.push({ family: 'ipv6', address: ipv6(a), raw });
+    else out.push({ family: 'other', address: raw, raw });
   }
   return out;
 }

@@ -8,7 +8,7 @@ import { decodeCdp, type CdpFrame, type CdpTlv } from './cdp-decode.js';
 import { decodeLldp } from './lldp-decode.js';
 import type { LldpFrame, LldpTlv } from './lldp-types.js';
 import type { DecodeError } from './decode-result.js';
-import { mac } from './reader.js';
+import { macAt } from './reader.js';
 
 export const ETHERTYPE_LLDP = 0x88cc;
 export const CDP_PID = 0x2000;
@@ -31,7 +31,7 @@ export function decodeEthernet(b: Uint8Array): DecodedFrame {
     type = (b[off]! << 8) | b[off + 1]!;
   }
   const payload = off + 2;
-  const src = mac(b.subarray(6, 12));
+  const src = macAt(b, 6);
   if (type === ETHERTYPE_LLDP) {
     const r = decodeLldp(b.subarray(payload));
     return r.ok ? { kind: 'lldp', src, frame: r.value } : { kind: 'malformed', protocol: 'lldp', src, error: r.error };

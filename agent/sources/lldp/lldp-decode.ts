@@ -1,7 +1,7 @@
 // IEEE 802.1AB LLDPDU decoder (the bytes after the Ethernet header). Pure, bounds-checked,
 // never throws: see reader.ts for the cursor and decode-result.ts for the single error exit.
 
-import { ByteReader, displayText, hex, ipv4, ipv6, mac, text } from './reader.js';
+import { ByteReader, hex, hexAt, ipv4, ipv6, mac, macAt, text, textAt } from './reader.js';
 import { fail, ok, type DecodeError, type Result } from './decode-result.js';
 import type { LldpFrame, LldpId, LldpMgmtAddress, LldpTlv, MedInventoryField, OrgValue } from './lldp-types.js';
 
@@ -68,11 +68,11 @@ export function decodeLldp(pdu: Uint8Array): Result<LldpFrame, DecodeError<LldpT
       return bad(type, start, `expected ${lldpTlvName(expected)} as TLV ${index + 1}, found ${lldpTlvName(type)}`);
     }
     if (index >= 3 && type >= 1 && type <= 3) return bad(type, start, `duplicate ${lldpTlvName(type)}`);
-    const w = r.window(len);
-    if (!w) return bad(type, start, `length ${len} runs past the end of the frame (${pdu.length - start - 2} bytes left)`);
-    const res = decodeTlv(type, len, w, f);
+    const out = r.inWindow(len, (w) => decodeTlv(type, len, w, f));
+    if (!out) return bad(type, start, `length ${len} runs past the end of the frame (${pdu.length - start - 2} bytes left)`);
+    const res = out.value;
     if (typeof res === 'string') return bad(type, start, res);
-    if (w.failed) return bad(type, start, `TLV shorter than its content (length ${len})`);
+    if (out.overRead) return bad(type, start, `TLV shorter than its content (length ${len})`);
     tlvs.push(res);
     if (type === 0) gotEnd = true;
     index++;
@@ -105,13 +105,13 @@ function decodeTlv(type: number, len: number, w: ByteReader, f: LldpFrame): Lldp
       f.ttl = w.u16();
       return { type: 3, kind: 'ttl', ttl: f.ttl };
     case 4:
-      f.portDescr = displayText(w.rest());
+      f.portDescr = w.restText();
       return { type: 4, kind: 'port-description', text: f.portDescr };
     case 5:
-      f.sysName = displayText(w.rest());
+      f.sysName = w.restText();
       return { type: 5, kind: 'system-name', text: f.sysName };
     case 6:
-      f.sysDescr = displayText(w.rest());
+      f.sysDescr = w.restText();
       return { type: 6, kind: 'system-description', text: f.sysDescr };
     case 7: {
       if (len < 4) return `length ${len}, need 4`;
@@ -129,7 +129,7 @@ function decodeTlv(type: number, len: number, w: ByteReader, f: LldpFrame): Lldp
       return decodeOrg(w, len, f);
     default:
       f.unknownTlvs++;
-      return { type, kind: 'unknown', raw: hex(w.rest()) };
+      return { type, kind: 'unknown', raw: w.restHex() };
   }
 }
 
@@ -141,21 +141,22 @@ const PORT_CIRCUIT = 6;
 
 function decodeId(w: ByteReader, macSub: number, netSub: number, circuitSub: number): LldpId | Bad {
   const subtype = w.u8();
-  const body = w.rest();
-  const raw = hex(body);
+  const { buf, pos, end } = w;
+  const raw = hexAt(buf, pos, end);
+  w.pos = end;
+  const n = end - pos;
   if (subtype === macSub) {
-    if (body.length !== 6) return `MAC address subtype with ${body.length} bytes`;
-    return { subtype, id: mac(body), raw };
+    if (n !== 6) return `MAC address subtype with ${n} bytes`;
+    return { subtype, id: macAt(buf, pos), raw };
   }
   if (subtype === netSub) {
-    const a = address(body);
+    const a = address(buf.subarray(pos, end));
     if (typeof a === 'string') return a;
     return { subtype, id: a.text, raw };
   }
-  if (subtype === circuitSub) return { subtype, id: raw, raw };
-  // 0 and 8-255 are reserved: keep them readable as hex rather than guess
-  if (subtype === 0 || subtype > 7) return { subtype, id: raw, raw };
-  return { subtype, id: text(body), raw };
+  // circuit id is binary; 0 and 8-255 are reserved: keep them readable as hex rather than guess
+  if (subtype === circuitSub || subtype === 0 || subtype > 7) return { subtype, id: raw, raw };
+  return { subtype, id: textAt(buf, pos, end), raw };
 }
 
 /** `family` byte + address bytes (chassis/port "network address", management address). */
@@ -272,12 +273,11 @@ function decodeOrg(w: ByteReader, len: number, f: LldpFrame): LldpTlv | Bad {
   if (len < 4) return `length ${len}, need 4 (OUI + subtype)`;
   const oui = w.u24();
   const subtype = w.u8();
-  const body = w.rest();
-  const raw = hex(body);
-  const v = new ByteReader(body);
-  const value = orgValue(oui, subtype, v, f);
+  const raw = hexAt(w.buf, w.pos, w.end);
+  // the value is read inside the TLV's own window, which decodeLldp checks for over-reads
+  const value = orgValue(oui, subtype, w, f);
   if (typeof value === 'string') return value;
-  if (v.failed) return `${orgName(oui, subtype) ?? 'organisational TLV'} shorter than its content`;
+  if (w.failed) return `${orgName(oui, subtype) ?? 'organisational TLV'} shorter than its content`;
   if (value === null) f.orgUnknown.push({ oui, subtype, raw });
   return { type: 127, kind: 'org', oui, subtype, name: orgName(oui, subtype), value, raw };
 }
@@ -414,7 +414,7 @@ function medValue(subtype: number, v: ByteReader, f: LldpFrame): OrgValue | null
       const field = MED_INVENTORY[subtype];
       if (!field) return null;
       if (v.remaining > 32) return `inventory string of ${v.remaining} bytes, max 32`;
-      const value = text(v.rest());
+      const value = v.restText();
       medOf(f).inventory[field] = value;
       return { kind: 'med-inventory', field, value };
     }

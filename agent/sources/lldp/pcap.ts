@@ -42,7 +42,9 @@ export function linkTypeName(t: number): string {
   }
 }
 
-export function readPcap(b: Uint8Array): Result<PcapFile, string> {
+export function readPcap(input: Uint8Array): Result<PcapFile, string> {
+  // a plain Uint8Array view: subarray() on a Node Buffer builds Buffers, several times slower
+  const b = input.constructor === Uint8Array ? input : new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (b.length < 4) return fail(`file of ${b.length} bytes is not a capture`);
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const m = dv.getUint32(0, false);
