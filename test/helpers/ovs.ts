@@ -20,7 +20,9 @@
 
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { JsonStreamSplitter } from '../../agent/drivers/ovsdb/framing.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -431,4 +433,101 @@ async function runBatch(netns: string, lines: string[], env: NodeJS.ProcessEnv):
     });
     child.stdin!.end(lines.join('\n') + '\n');
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// An independent OVSDB observer for benches and end-to-end tests: a bare JSON-RPC socket (no
+// driver code but the stream splitter) and a watch on Port.trunks that timestamps the moment a
+// VLAN appears or disappears.
+//
+//   const obs = await BareOvsdbClient.open(ovs.socketPath);
+//   const watch = await TrunkWatch.start(obs);
+//   const seenAt = watch.wait('swp1', 100, true);   // performance.now() when VLAN 100 shows up
+//   … act …; const latencyMs = (await seenAt) - t0; obs.close();
+
+/** A bare JSON-RPC socket to ovsdb-server. */
+export class BareOvsdbClient {
+  private readonly splitter = new JsonStreamSplitter();
+  private nextId = 1;
+  private readonly replies = new Map<number, (v: unknown) => void>();
+  onUpdate: (params: unknown) => void = () => undefined;
+
+  private constructor(private readonly sock: Socket) {
+    sock.setNoDelay(true);
+    sock.on('data', (d: Buffer) => {
+      for (const m of this.splitter.push(d) as { id?: unknown; method?: string; params?: unknown; result?: unknown }[]) {
+        if (m.method === 'update') this.onUpdate(m.params);
+        else if (m.method === 'echo') sock.write(JSON.stringify({ id: m.id, result: m.params, error: null }));
+        else if (typeof m.id === 'number') this.replies.get(m.id)?.(m.result);
+      }
+    });
+  }
+
+  static open(path: string): Promise<BareOvsdbClient> {
+    return new Promise((resolve, reject) => {
+      const s = connect({ path });
+      s.once('error', reject);
+      s.once('connect', () => resolve(new BareOvsdbClient(s)));
+    });
+  }
+
+  /** Sends a request; resolves with its result (callers timing the monitor need not await it). */
+  send(method: string, params: unknown[]): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.replies.set(id, (v) => {
+        this.replies.delete(id);
+        resolve(v);
+      });
+      this.sock.write(JSON.stringify({ method, params, id }));
+    });
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+}
+
+/** Resolves when the observer sees `vlan` present (or absent) in `port`'s trunks. */
+export class TrunkWatch {
+  private waiters: { port: string; vlan: number; present: boolean; resolve: (t: number) => void }[] = [];
+
+  /** Starts a monitor of Port name/trunks on `observer`. */
+  static async start(observer: BareOvsdbClient): Promise<TrunkWatch> {
+    const w = new TrunkWatch(observer);
+    await observer.send('monitor', ['Open_vSwitch', 'trunk-watch', { Port: { columns: ['name', 'trunks'] } }]);
+    return w;
+  }
+
+  private constructor(observer: BareOvsdbClient) {
+    observer.onUpdate = (params) => {
+      const t = performance.now();
+      const rows = ((params as unknown[])[1] as { Port?: Record<string, { new?: { name: string; trunks: unknown } }> }).Port ?? {};
+      for (const row of Object.values(rows)) {
+        if (!row.new) continue;
+        const tr = row.new.trunks;
+        const set = Array.isArray(tr) && tr[0] === 'set' ? (tr[1] as number[]) : [tr as number];
+        this.waiters = this.waiters.filter((w) => {
+          if (w.port !== row.new!.name || set.includes(w.vlan) !== w.present) return true;
+          w.resolve(t);
+          return false;
+        });
+      }
+    };
+  }
+
+  wait(port: string, vlan: number, present: boolean, timeoutMs = 5000): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`observer never saw ${port} vlan ${vlan} ${present ? 'added' : 'removed'}`)), timeoutMs);
+      this.waiters.push({
+        port,
+        vlan,
+        present,
+        resolve: (t) => {
+          clearTimeout(timer);
+          resolve(t);
+        },
+      });
+    });
+  }
 }

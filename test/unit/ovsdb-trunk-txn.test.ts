@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTrunkTransaction, interpretTrunkResults } from '../../agent/drivers/ovsdb/trunk-txn.js';
+import { buildTrunkTransaction, guardFailure, interpretTrunkResults } from '../../agent/drivers/ovsdb/trunk-txn.js';
 import type { PortChange } from '../../shared/model.js';
 
 const ch = (port: string, add: number[], remove: number[] = []): PortChange => ({
@@ -14,11 +14,10 @@ describe('buildTrunkTransaction', () => {
     expect(buildTrunkTransaction('Open_vSwitch', [ch('swp1', [])])).toBeNull();
   });
 
-  it('guards each port with an existence wait and a non-empty wait around a delta mutate', () => {
+  it('follows each delta mutate with one guard: the port exists and its trunks are not empty', () => {
     const txn = buildTrunkTransaction('Open_vSwitch', [ch('swp1', [20, 10], [30])])!;
-    const [db, exists, mutate, nonempty, comment] = txn.params as [string, ...Record<string, unknown>[]];
+    const [db, mutate, guard, comment] = txn.params as [string, ...Record<string, unknown>[]];
     expect(db).toBe('Open_vSwitch');
-    expect(exists).toMatchObject({ op: 'wait', table: 'Port', timeout: 0, until: '==', rows: [{ name: 'swp1' }] });
     expect(mutate).toEqual({
       op: 'mutate',
       table: 'Port',
@@ -28,7 +27,18 @@ describe('buildTrunkTransaction', () => {
         ['trunks', 'insert', ['set', [10, 20]]],
       ],
     });
-    expect(nonempty).toMatchObject({ op: 'wait', timeout: 0, until: '==', rows: [], where: [['name', '==', 'swp1'], ['trunks', '==', ['set', []]]] });
+    expect(guard).toEqual({
+      op: 'wait',
+      table: 'Port',
+      timeout: 0,
+      where: [
+        ['name', '==', 'swp1'],
+        ['trunks', '!=', ['set', []]],
+      ],
+      columns: ['name'],
+      until: '==',
+      rows: [{ name: 'swp1' }],
+    });
     expect(comment).toMatchObject({ op: 'comment' });
     expect(String(comment!['comment'])).toContain('swp1 +10 +20 -30');
   });
@@ -36,7 +46,7 @@ describe('buildTrunkTransaction', () => {
   it('merges several changes of one port', () => {
     const txn = buildTrunkTransaction('Open_vSwitch', [ch('swp1', [10]), ch('swp1', [11], [12])])!;
     expect(txn.ports).toEqual(['swp1']);
-    expect((txn.params[2] as { mutations: unknown }).mutations).toEqual([
+    expect((txn.params[1] as { mutations: unknown }).mutations).toEqual([
       ['trunks', 'delete', ['set', [12]]],
       ['trunks', 'insert', ['set', [10, 11]]],
     ]);
@@ -50,27 +60,27 @@ describe('buildTrunkTransaction', () => {
 
 describe('interpretTrunkResults', () => {
   const txn = buildTrunkTransaction('Open_vSwitch', [ch('swp1', [10]), ch('swp2', [], [1])])!;
-  const ok = [{}, { count: 1 }, {}, {}, { count: 1 }, {}, {}];
+  const ok = [{ count: 1 }, {}, { count: 1 }, {}, {}];
 
   it('accepts a clean answer', () => {
-    expect(() => interpretTrunkResults(txn, ok, 'unix:x')).not.toThrow();
+    expect(interpretTrunkResults(txn, ok, 'unix:x')).toBeNull();
   });
 
-  it('maps a timed-out existence wait to OVSDB_CONFLICT naming the port', () => {
-    const r = [{}, { count: 1 }, {}, { error: 'timed out' }, null, null, null] as never[];
-    expect(() => interpretTrunkResults(txn, r, 'unix:x')).toThrow(expect.objectContaining({ code: 'OVSDB_CONFLICT', message: expect.stringContaining('"swp2" no longer exists') }));
+  it('names the port whose guard tripped', () => {
+    const r = [{ count: 1 }, {}, { count: 0 }, { error: 'timed out' }, null] as never[];
+    expect(interpretTrunkResults(txn, r, 'unix:x')).toEqual({ guardTripped: 'swp2' });
   });
 
-  it('maps a timed-out non-empty wait to OVSDB_CONFLICT (rule 8)', () => {
-    const r = [{}, { count: 1 }, {}, {}, { count: 1 }, { error: 'timed out' }, null] as never[];
-    expect(() => interpretTrunkResults(txn, r, 'unix:x')).toThrow(expect.objectContaining({ code: 'OVSDB_CONFLICT', message: expect.stringContaining('no trunk VLANs') }));
+  it('tells a vanished port from an emptied trunk set (rule 8)', () => {
+    expect(guardFailure('swp2', false)).toMatchObject({ code: 'OVSDB_CONFLICT', message: expect.stringContaining('"swp2" no longer exists') });
+    expect(guardFailure('swp2', true)).toMatchObject({ code: 'OVSDB_CONFLICT', message: expect.stringContaining('no trunk VLANs') });
   });
 
   it('maps other op errors and a commit error to OVSDB_ERROR', () => {
-    const r1 = [{}, { error: 'constraint violation', details: 'too many' }] as never[];
+    const r1 = [{ error: 'constraint violation', details: 'too many' }] as never[];
     expect(() => interpretTrunkResults(txn, r1, 'unix:x')).toThrow(expect.objectContaining({ code: 'OVSDB_ERROR', message: expect.stringContaining('constraint violation: too many') }));
     const r2 = [...ok, { error: 'referential integrity violation' }];
     expect(() => interpretTrunkResults(txn, r2, 'unix:x')).toThrow(expect.objectContaining({ code: 'OVSDB_ERROR', message: expect.stringContaining('(commit)') }));
-    expect(() => interpretTrunkResults(txn, ok.slice(0, 3), 'unix:x')).toThrow(/answered 3 of 7/);
+    expect(() => interpretTrunkResults(txn, ok.slice(0, 3), 'unix:x')).toThrow(/answered 3 of 5/);
   });
 });

@@ -9,7 +9,7 @@ import type { JsonRpcConnection } from './jsonrpc.js';
 import { MONITORED_COLUMNS, PortCache } from './port-cache.js';
 import { OvsdbSession, type BackoffOptions } from './session.js';
 import { OvsdbVtepDriver } from './vtep.js';
-import { buildTrunkTransaction, interpretTrunkResults } from './trunk-txn.js';
+import { buildTrunkTransaction, guardFailure, guardFailureQuery, interpretTrunkResults } from './trunk-txn.js';
 import { type OvsdbRow, type TableUpdates, asResults, intSet, nameOf, optionalInt, uuidOf, uuidSet } from './wire.js';
 
 export interface OvsdbDriverOptions {
@@ -142,7 +142,11 @@ export class OvsdbDriver implements Driver {
       }
       throw err;
     });
-    interpretTrunkResults(txn, asResults(answer, this.session.name), this.session.name);
+    const failed = interpretTrunkResults(txn, asResults(answer, this.session.name), this.session.name);
+    if (failed) {
+      const check = asResults(await this.session.request('transact', guardFailureQuery(DB, failed.guardTripped)), this.session.name);
+      throw guardFailure(failed.guardTripped, (check[0]?.rows?.length ?? 0) > 0);
+    }
     this.log.info({ ports: txn.ports }, 'ovsdb: trunks changed');
   }
 

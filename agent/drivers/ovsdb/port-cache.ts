@@ -32,7 +32,20 @@ export class PortCache {
 
   /** Applies a monitor update; returns the names of our bridge's ports whose VLAN config changed. */
   apply(updates: TableUpdates): string[] {
-    const before = this.signatures();
+    // Only ports the update touches can change: its Port rows, and ports joining or leaving
+    // the bridge when a Bridge row changes. Cost follows the update, not the switch size.
+    const membersBefore = this.members();
+    const touched = new Set<string>(Object.keys(updates.Port ?? {}));
+    const before = new Map<string, string>();
+    const sigBefore = (id: string) => {
+      if (membersBefore.has(id) && !before.has(id)) {
+        const sig = this.signature(id);
+        if (sig !== null) before.set(id, sig);
+      }
+    };
+    for (const id of touched) sigBefore(id);
+    if (updates.Bridge) for (const id of membersBefore) sigBefore(id);
+
     for (const table of Object.keys(MONITORED_COLUMNS) as Table[]) {
       const rows = updates[table];
       if (!rows || typeof rows !== 'object') continue;
@@ -42,37 +55,49 @@ export class PortCache {
         else target.delete(uuid);
       }
     }
-    const after = this.signatures();
-    const changed: string[] = [];
-    for (const [name, sig] of after) if (before.get(name) !== sig) changed.push(name);
-    for (const name of before.keys()) if (!after.has(name)) changed.push(name);
-    return changed.sort();
+
+    const membersAfter = updates.Bridge ? this.members() : membersBefore;
+    if (updates.Bridge) for (const id of membersAfter) touched.add(id);
+    for (const id of before.keys()) touched.add(id);
+    const changed = new Set<string>();
+    for (const id of touched) {
+      const old = before.get(id);
+      const now = membersAfter.has(id) ? this.signature(id) : null;
+      if (old === now) continue;
+      if (old !== undefined) changed.add(JSON.parse(old)[0] as string);
+      if (now !== null) changed.add(JSON.parse(now)[0] as string);
+    }
+    return [...changed].sort();
+  }
+
+  private members(): Set<string> {
+    const br = this.bridgeRow();
+    return new Set(br ? uuidSet(br['ports']) : []);
+  }
+
+  /** name + VLAN configuration of a Port row, comparable as a string; null if absent. */
+  private signature(id: string): string | null {
+    const p = this.tables.Port.get(id);
+    if (!p) return null;
+    return JSON.stringify([
+      nameOf(p),
+      intSet(p['trunks']).sort((a, b) => a - b),
+      optionalInt(p['tag']),
+      uuidSet(p['interfaces']).sort(),
+    ]);
   }
 
   /** Port names of our bridge, from the cache. */
   portNames(): string[] {
-    return [...this.signatures().keys()].sort();
+    return [...this.members()]
+      .map((id) => this.tables.Port.get(id))
+      .filter((p): p is OvsdbRow => p !== undefined)
+      .map(nameOf)
+      .sort();
   }
 
   private bridgeRow(): OvsdbRow | undefined {
     for (const row of this.tables.Bridge.values()) if (nameOf(row) === this.bridge) return row;
     return undefined;
-  }
-
-  private signatures(): Map<string, string> {
-    const out = new Map<string, string>();
-    const br = this.bridgeRow();
-    if (!br) return out;
-    for (const portUuid of uuidSet(br['ports'])) {
-      const p = this.tables.Port.get(portUuid);
-      if (!p) continue;
-      const sig = JSON.stringify([
-        intSet(p['trunks']).sort((a, b) => a - b),
-        optionalInt(p['tag']),
-        uuidSet(p['interfaces']).sort(),
-      ]);
-      out.set(nameOf(p), sig);
-    }
-    return out;
   }
 }

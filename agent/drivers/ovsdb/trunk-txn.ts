@@ -1,15 +1,18 @@
 // One transaction for a batch of trunk changes (pure: builds the ops, reads the results).
-//   per port:  wait   Port{name} exists              (timeout 0: a vanished port fails all)
-//              mutate Port.trunks delete {removes}, insert {adds}   (deltas: an operator's
-//                     concurrent edit of other VLANs survives)
-//              wait   no Port{name} with trunks == {} (OVS: empty trunks = ALL VLANs, rule 8)
-// Any failed op aborts the whole transaction: nothing is applied.
+//   per port:  mutate Port{name}.trunks delete {removes}, insert {adds}   (deltas: an
+//                     operator's concurrent edit of other VLANs survives)
+//              wait   (timeout 0) Port{name} exists with trunks != {} — after the mutation:
+//                     a vanished port (the mutate matched nothing) or an emptied trunk set
+//                     (OVS: empty trunks = ALL VLANs, rule 8) fails the whole transaction.
+// Any failed op aborts the whole transaction: nothing is applied. One guard per port keeps
+// the server's work close to a bare mutate; which of the two reasons tripped it is told
+// apart afterwards, on the failure path only (guardFailureQuery).
 
 import type { PortChange, VlanId } from '../../../shared/model.js';
 import { VmtraceError } from '../../../shared/errors.js';
 import { type OpResult, describeOpError, firstError, ovsSet } from './wire.js';
 
-type OpRole = { kind: 'exists' | 'mutate' | 'nonempty'; port: string } | { kind: 'comment' };
+type OpRole = { kind: 'mutate' | 'guard'; port: string } | { kind: 'comment' };
 
 export interface TrunkTransaction {
   /** params of the `transact` request: [db, ...ops] */
@@ -28,16 +31,6 @@ export function buildTrunkTransaction(db: string, changes: PortChange[]): TrunkT
   const roles: OpRole[] = [];
   const summary: string[] = [];
   for (const [port, { add, remove, reasons }] of merged) {
-    ops.push({
-      op: 'wait',
-      table: 'Port',
-      timeout: 0,
-      where: [['name', '==', port]],
-      columns: ['name'],
-      until: '==',
-      rows: [{ name: port }],
-    });
-    roles.push({ kind: 'exists', port });
     const mutations: unknown[] = [];
     if (remove.length > 0) mutations.push(['trunks', 'delete', ovsSet(remove)]);
     if (add.length > 0) mutations.push(['trunks', 'insert', ovsSet(add)]);
@@ -49,13 +42,13 @@ export function buildTrunkTransaction(db: string, changes: PortChange[]): TrunkT
       timeout: 0,
       where: [
         ['name', '==', port],
-        ['trunks', '==', ovsSet([])],
+        ['trunks', '!=', ovsSet([])],
       ],
       columns: ['name'],
       until: '==',
-      rows: [],
+      rows: [{ name: port }],
     });
-    roles.push({ kind: 'nonempty', port });
+    roles.push({ kind: 'guard', port });
     summary.push(`${port}${add.map((v) => ` +${v}`).join('')}${remove.map((v) => ` -${v}`).join('')}${reasons ? ` (${reasons})` : ''}`);
   }
   let comment = `vmtrace: ${summary.join('; ')}`;
@@ -65,32 +58,38 @@ export function buildTrunkTransaction(db: string, changes: PortChange[]): TrunkT
   return { params: [db, ...ops], roles, ports: [...merged.keys()] };
 }
 
-/** Throws OVSDB_CONFLICT (guard tripped, nothing applied) or OVSDB_ERROR; returns on success. */
-export function interpretTrunkResults(txn: TrunkTransaction, results: OpResult[], endpoint: string): void {
+/**
+ * Reads a transaction's answer: null on success, the port whose guard tripped (nothing was
+ * applied: see guardFailure), or throws OVSDB_ERROR for anything else.
+ */
+export function interpretTrunkResults(txn: TrunkTransaction, results: OpResult[], endpoint: string): { guardTripped: string } | null {
   const i = firstError(results);
   if (i >= 0) {
     const role = txn.roles[i];
     const r = results[i]!;
-    if (role?.kind === 'exists' && r.error === 'timed out') {
-      throw new VmtraceError('OVSDB_CONFLICT', `port "${role.port}" no longer exists; nothing applied`);
-    }
-    if (role?.kind === 'nonempty' && r.error === 'timed out') {
-      throw new VmtraceError(
-        'OVSDB_CONFLICT',
-        `refused: port "${role.port}" would be left with no trunk VLANs (OVS reads that as all VLANs); nothing applied`,
-      );
-    }
+    if (role?.kind === 'guard' && r.error === 'timed out') return { guardTripped: role.port };
     const where = role && role.kind !== 'comment' ? ` (port "${role.port}", ${role.kind})` : role ? '' : ' (commit)';
     throw new VmtraceError('OVSDB_ERROR', `OVSDB at ${endpoint} refused the trunk change${where}: ${describeOpError(r)}; nothing applied`);
   }
   if (results.length < txn.roles.length) {
     throw new VmtraceError('OVSDB_ERROR', `OVSDB at ${endpoint} answered ${results.length} of ${txn.roles.length} operations`);
   }
-  txn.roles.forEach((role, k) => {
-    if (role.kind === 'mutate' && results[k]!.count !== 1) {
-      throw new VmtraceError('OVSDB_ERROR', `OVSDB at ${endpoint}: trunk change on "${role.port}" matched ${results[k]!.count} rows`);
-    }
-  });
+  return null;
+}
+
+/** The select that tells a vanished port from an emptied trunk set, after a guard tripped. */
+export function guardFailureQuery(db: string, port: string): unknown[] {
+  return [db, { op: 'select', table: 'Port', where: [['name', '==', port]], columns: ['name'] }];
+}
+
+/** The conflict to report for a tripped guard, given whether the port still exists. */
+export function guardFailure(port: string, portExists: boolean): VmtraceError {
+  return portExists
+    ? new VmtraceError(
+        'OVSDB_CONFLICT',
+        `refused: port "${port}" would be left with no trunk VLANs (OVS reads that as all VLANs); nothing applied`,
+      )
+    : new VmtraceError('OVSDB_CONFLICT', `port "${port}" no longer exists; nothing applied`);
 }
 
 interface MergedChange {
