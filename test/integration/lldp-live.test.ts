@@ -175,6 +175,27 @@ describe('LLDP/CDP source against lldpd in network namespaces', () => {
     await waitFor('other port up', () => source.counters()[cdpLink.switchPort]!.up, 10_000);
   });
 
+  it('without CAP_NET_RAW: a clear error and retries, no crash', async () => {
+    const noRaw = new RecordingSink();
+    const s2 = startLldpSource({
+      interfaces: [lldpLink.switchPort],
+      protocols: ['lldp'],
+      sink: noRaw,
+      logger: silentLogger(),
+      commandPrefix: ['setpriv', '--bounding-set=-net_raw', '--inh-caps=-net_raw', '--'],
+    });
+    try {
+      const st = await waitFor('capture error', () => noRaw.events.find((e) => e.kind === 'status' && e.up === false), 10_000);
+      expect(st.error).toMatch(/capture failed \(retry in [\d.]+ s\):.*(permitted|permission)/i);
+      // still retrying, still alive, still failing the same way
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(s2.counters()[lldpLink.switchPort]!.up).toBe(false);
+      expect(s2.counters()[lldpLink.switchPort]!.error).toMatch(/retry in/);
+    } finally {
+      await s2.stop();
+    }
+  });
+
   it("lldpd's normal stop sends a shutdown frame: removed at once, long before the TTL", async () => {
     const port = lldpLink.switchPort;
     expect(sink.neighborsOn(port)).toHaveLength(1);

@@ -55,6 +55,11 @@ export interface LldpSourceOptions {
   now?: () => number;
   /** neighbours kept per interface (lldpd's max-neighbors) */
   maxNeighborsPerInterface?: number;
+  /**
+   * A command the capture process runs under, e.g. `['ip', 'netns', 'exec', 'NS']` to capture in
+   * another namespace, or `['setpriv', '--bounding-set=-net_raw', '--']` to test without CAP_NET_RAW.
+   */
+  commandPrefix?: string[];
 }
 
 export interface LldpSource {
@@ -149,7 +154,8 @@ export function startLldpSource(opts: LldpSourceOptions): LldpSource {
   const spawnWorker = () => {
     restartTimer = null;
     if (stopped) return;
-    const { cmd, args } = workerCommand();
+    const w = workerCommand();
+    const [cmd, ...args] = [...(opts.commandPrefix ?? []), w.cmd, ...w.args] as [string, ...string[]];
     const p = spawn(cmd, args, {
       stdio: ['pipe', 'ignore', 'pipe', 'pipe'],
       env: { ...process.env, VMTRACE_CAPTURE: JSON.stringify({ interfaces: opts.interfaces, filter: bpfFilter(opts.protocols) }) },
