@@ -7,7 +7,7 @@ import { notificationVarbinds, TokenBucket, type NotificationKind } from '../../
 import { OIDS } from '../../shared/mib/oids.js';
 
 const mib = readFileSync('shared/mib/VMTRACE-MIB.txt', 'utf8');
-const byOid = new Map(Object.entries(OIDS).map(([name, oid]) => [oid, name]));
+const byOid = new Map<string, string>(Object.entries(OIDS).map(([name, oid]): [string, string] => [oid, name]));
 
 describe('notifications', () => {
   const kinds: Array<[NotificationKind, string]> = [
