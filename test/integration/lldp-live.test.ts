@@ -6,6 +6,12 @@
 // resumes capturing.
 
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { decodeEthernet } from '../../agent/sources/lldp/frame.js';
+import { readPcap } from '../../agent/sources/lldp/pcap.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FactBook } from '../../agent/core/facts.js';
 import { silentLogger } from '../../agent/log.js';
@@ -205,5 +211,62 @@ describe('LLDP/CDP source against lldpd in network namespaces', () => {
     const gone = await waitFor('shutdown removal', () => sink.events.find((e) => e.kind === 'gone' && e.iface === port), 5000);
     expect(gone.at - t0).toBeLessThan(1500);
     expect(sink.neighborsOn(port)).toHaveLength(0);
+  });
+});
+
+describe('the kernel filter and the per-port counters, with the fixture corpus on the wire', () => {
+  const FIX = resolve(dirname(fileURLToPath(import.meta.url)), '../../../shared/fixtures/lldp');
+  const near = `${tag}i0`;
+  const far = `${tag}i1`;
+
+  afterAll(() => {
+    try {
+      sh('ip', ['link', 'del', near]);
+    } catch {
+      // already gone
+    }
+  });
+
+  it('every corpus frame injected: LLDP/CDP counted and decoded, malformed counted, DTP filtered in the kernel', async () => {
+    sh('ip', ['link', 'add', near, 'mtu', '9000', 'type', 'veth', 'peer', 'name', far, 'mtu', '9000']);
+    sh('ip', ['link', 'set', near, 'up']);
+    sh('ip', ['link', 'set', far, 'up']);
+    const frames: Uint8Array[] = [];
+    for (const f of readdirSync(FIX).filter((x) => x.endsWith('.pcap')).sort()) {
+      const r = readPcap(readFileSync(join(FIX, f)));
+      if (r.ok && r.value.linkType === 1) for (const p of r.value.packets) frames.push(p.data);
+    }
+    // what the filter lets through (LLDP ethertype; CDP multicast with SNAP PID 0x2000), decoded
+    const want = { lldp: 0, cdp: 0, malformed: 0, ignored: 0 };
+    let passed = 0;
+    for (const b of frames) {
+      const isLldp = b[12] === 0x88 && b[13] === 0xcc;
+      const isCdp = b[0] === 0x01 && b[1] === 0x00 && b[2] === 0x0c && b[3] === 0xcc && b[4] === 0xcc && b[5] === 0xcc && b[20] === 0x20 && b[21] === 0x00;
+      if (!isLldp && !isCdp) continue;
+      passed++;
+      want[decodeEthernet(b).kind]++;
+    }
+    expect(passed).toBeLessThan(frames.length); // the DTP and 0xb2a1 frames never reach us
+    const sink = new RecordingSink();
+    const src = startLldpSource({ interfaces: [near], protocols: ['lldp', 'cdp'], sink, logger: silentLogger() });
+    const require = createRequire(import.meta.url);
+    const { Cap } = require('cap') as { Cap: new () => { open(d: string, f: string, n: number, b: Buffer): string; send(b: Buffer, n: number): void; close(): void } };
+    const tx = new Cap();
+    try {
+      await waitFor('capture up', () => src.counters()[near]?.up, 10_000);
+      tx.open(far, 'ether proto 0x1', 65536, Buffer.alloc(9100));
+      for (const b of frames) tx.send(Buffer.from(b), b.length);
+      await waitFor('all frames counted', () => src.counters()[near]!.frames >= passed, 5000);
+      const c = src.counters()[near]!;
+      expect({ frames: c.frames, lldp: c.lldp, cdp: c.cdp, malformed: c.malformed, ignored: c.ignored }).toEqual({ frames: passed, ...want });
+      expect(c.lastMalformed).toMatch(/^lldp /);
+      // distinct neighbours from the corpus on one port, each delivered once
+      const seen = sink.events.filter((e) => e.kind === 'seen').length;
+      expect(seen).toBeGreaterThan(10);
+      expect(src.neighbors().length).toBeLessThanOrEqual(seen);
+    } finally {
+      tx.close();
+      await src.stop();
+    }
   });
 });

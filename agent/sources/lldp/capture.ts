@@ -79,6 +79,7 @@ export function startLldpSource(opts: LldpSourceOptions): LldpSource {
   for (const i of opts.interfaces) {
     counters[i] = { frames: 0, lldp: 0, cdp: 0, malformed: 0, ignored: 0, dropped: 0, up: false, error: null, lastMalformed: null };
   }
+  const lastMalformedLog = new Map<string, number>();
   let stopped = false;
   let child: ChildProcess | null = null;
   let restartDelay = 200;
@@ -97,7 +98,13 @@ export function startLldpSource(opts: LldpSourceOptions): LldpSource {
     if (d.kind === 'malformed') {
       c.malformed++;
       c.lastMalformed = `${d.protocol} ${d.error.tlv} at ${d.error.offset}: ${d.error.reason}`;
-      log.warn({ iface, src: d.src, protocol: d.protocol, tlv: d.error.tlv, offset: d.error.offset }, `malformed ${d.protocol} frame dropped: ${d.error.reason}`);
+      // one warning per interface per minute: a stream of garbage must not flood the journal
+      const t = now();
+      const fields = { iface, src: d.src, protocol: d.protocol, tlv: d.error.tlv, offset: d.error.offset, malformed: c.malformed };
+      if (t - (lastMalformedLog.get(iface) ?? -Infinity) >= 60_000) {
+        lastMalformedLog.set(iface, t);
+        log.warn(fields, `malformed ${d.protocol} frame dropped: ${d.error.reason}`);
+      } else log.debug(fields, `malformed ${d.protocol} frame dropped: ${d.error.reason}`);
       return;
     }
     if (!want.has(d.kind)) {
