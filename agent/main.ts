@@ -42,6 +42,25 @@ export function createDriver(cfg: AgentConfig, logger: Logger): Driver {
   return ovsdb;
 }
 
+/**
+ * Opens the driver, waiting (with backoff) while the device is unreachable: at boot the
+ * switch's ovsdb-server may come up after us. A device that answers but is wrong (bridge
+ * missing) is an operator error and fails at once.
+ */
+async function openDriver(driver: Driver, log: Logger): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await driver.open();
+      return;
+    } catch (e) {
+      if (!(e instanceof VmtraceError) || !e.transient) throw e;
+      const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
+      log.warn({ err: e.message, retryInMs: delay }, 'switch unreachable; waiting for it');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 export async function openStore(cfg: AgentConfig, logger: Logger, readonly = false): Promise<Store> {
   const dir = resolve(dirname(resolve(cfg.file)), cfg.raw.stateDir);
   try {
@@ -97,7 +116,7 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
   const store = await openStore(cfg, log);
   const driver = createDriver(cfg, log);
   try {
-    await driver.open();
+    await openDriver(driver, log);
   } catch (e) {
     await store.close();
     throw e;

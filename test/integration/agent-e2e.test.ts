@@ -20,7 +20,7 @@ const HOLD_S = 3;
 
 beforeAll(async () => {
   [ovs, vc] = await Promise.all([
-    startOvs({ ports: 4, trunks: [1] }),
+    startOvs({ ports: 48, trunks: [1] }),
     startVcsim({
       hostCount: 2,
       portgroups: [
@@ -39,7 +39,8 @@ beforeAll(async () => {
     vcenters: [vc],
     ports: {
       include: ['swp*'],
-      defaults: { staticVlans: [1], pruneHoldDown: `${HOLD_S}s` },
+      // VLAN 99 is every port's static VLAN: the first reconcile adds it to all 48 ports at once
+      defaults: { staticVlans: [1, 99], pruneHoldDown: `${HOLD_S}s` },
       overrides: {
         // LLDP is proven by its own tests and the lab; here the neighbours are pinned (rule 1)
         swp1: { neighbor: { host: 'esx-01.lab', nics: ['vmnic0', 'vmnic1'] } },
@@ -75,6 +76,7 @@ describe('vmtrace agent against Open vSwitch and the vCenter simulator', () => {
         expect.objectContaining({ port: 'swp2', action: 'add', vlan: 200 }),
       ]),
     );
+    expect(p.changes.filter((c) => c.vlan === 99)).toHaveLength(48);
     expect(await ovs.trunksOf('swp1')).toEqual([1]); // plan changes nothing
   });
 
@@ -82,7 +84,9 @@ describe('vmtrace agent against Open vSwitch and the vCenter simulator', () => {
     const a = agent();
     await until(async () => (await ovs.trunksOf('swp1')).includes(100), 20_000, 'VLAN 100 on swp1');
     await until(async () => (await ovs.trunksOf('swp2')).includes(200), 5_000, 'VLAN 200 on swp2');
-    expect(await ovs.trunksOf('swp3')).toEqual([1]);
+    const all = await ovs.allTrunks();
+    expect([...all.values()].filter((t) => t.includes(99))).toHaveLength(48);
+    expect(await ovs.trunksOf('swp3')).toEqual([1, 99]);
 
     const moved = Date.now();
     await vc.control.relocate('app1', 'esx-02.lab');
@@ -91,7 +95,7 @@ describe('vmtrace agent against Open vSwitch and the vCenter simulator', () => {
     expect(await ovs.trunksOf('swp1')).toContain(100); // hold-down: not yet
     await until(async () => !(await ovs.trunksOf('swp1')).includes(100), (HOLD_S + 10) * 1000, 'VLAN 100 pruned from swp1');
     expect(Date.now() - moved).toBeGreaterThanOrEqual(HOLD_S * 1000);
-    expect(await ovs.trunksOf('swp1')).toEqual([1]);
+    expect(await ovs.trunksOf('swp1')).toEqual([1, 99]);
 
     a.kill('SIGTERM');
     expect(await a.exited).toBe(0);
@@ -100,13 +104,16 @@ describe('vmtrace agent against Open vSwitch and the vCenter simulator', () => {
 
   it('keeps an operator VLAN, reconnects after an OVSDB restart and converges', async () => {
     const a = agent();
+    await a.waitForLog(/vmtrace agent running/);
     await until(async () => (await ovs.trunksOf('swp2')).includes(100), 20_000, 'converged');
     await ovs.vsctl('add', 'port', 'swp2', 'trunks', '777');
     await ovs.killDb();
     await vc.control.relocate('db1', 'esx-01.lab');
     await new Promise((r) => setTimeout(r, 500));
     await ovs.restartDb();
-    await until(async () => (await ovs.trunksOf('swp1')).includes(200), 20_000, 'VLAN 200 on swp1 after OVSDB restart');
+    await until(async () => (await ovs.trunksOf('swp1')).includes(200), 20_000, 'VLAN 200 on swp1 after OVSDB restart').catch((e) => {
+      throw new Error(`${e.message}\nagent log:\n${a.logs.slice(-30).join('\n')}`);
+    });
     await new Promise((r) => setTimeout(r, (HOLD_S + 2) * 1000));
     expect(await ovs.trunksOf('swp2')).toContain(777);
     a.kill('SIGTERM');
@@ -148,6 +155,7 @@ describe('vmtrace agent against Open vSwitch and the vCenter simulator', () => {
     expect(await store.integrityCheck()).toBe('ok');
     const ledger = await store.loadLedger();
     expect(ledger.get('swp1')!.initialVlans).toEqual([1]);
+    expect(ledger.size).toBe(48);
     await store.close();
   }, 120_000);
 });
