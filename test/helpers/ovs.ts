@@ -16,6 +16,7 @@
 // Always call stop() in afterAll. Safety nets: every instance still running when the process
 // exits is killed and its namespace deleted synchronously (a failed test), and each
 // startOvs() first sweeps instances left by processes that died without exiting (SIGKILL).
+// So an instance never outlives the process that started it: not for a lab that must stay up.
 // Needs root. Each instance has its own netns and temp dir, so test files may run in parallel.
 
 import { execFile, execFileSync } from 'node:child_process';
