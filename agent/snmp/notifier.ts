@@ -1,6 +1,7 @@
 // Notifications of VMTRACE-MIB to the configured targets: v2c traps or informs, v3 authPriv
 // traps (our engine is authoritative, so the receiver needs our engine id, which the agent
-// logs at start), rate-limited by a token bucket so that a vMotion storm cannot flood a
+// logs at start) or v3 informs (the receiver is authoritative: its engine is discovered first
+// and the user's keys are localised to it), rate-limited by a token bucket so that a vMotion storm cannot flood a
 // trap receiver; what the bucket refuses is counted, never queued without bound.
 
 import dgram from 'node:dgram';
@@ -10,7 +11,7 @@ import { ENUMS, oidArray, type VmtraceName } from '../../shared/mib/oids.js';
 import type { Logger } from '../log.js';
 import { encodeVarbind } from './ber.js';
 import type { SnmpCounters } from './counters.js';
-import { decodeMessage, encodeCommunityMessage, encodePdu, encodeV3Message, FLAG_AUTH, FLAG_PRIV, PDU, VERSION_2C } from './message.js';
+import { decodeMessage, encodeCommunityMessage, encodePdu, encodeV3Message, FLAG_AUTH, FLAG_PRIV, FLAG_REPORTABLE, PDU, VERSION_2C, type Message, type V3Message } from './message.js';
 import { localizeUser, type LocalizedUser, type UsmUserConfig } from './usm.js';
 import { T, type Varbind } from './varbind.js';
 
@@ -34,7 +35,7 @@ export interface TrapTarget {
   community?: string;
   /** v3 authPriv (takes precedence over community) */
   user?: UsmUserConfig;
-  /** v2c only: send an InformRequest and retry until acknowledged */
+  /** send an InformRequest and retry until acknowledged (v2c, or v3 after engine discovery) */
   inform?: boolean;
 }
 
@@ -116,9 +117,13 @@ interface ResolvedTarget {
   host: string;
   port: number;
   community: Buffer | null;
+  /** keys localised to our engine (v3 traps) */
   user: LocalizedUser | null;
+  userConfig: UsmUserConfig | null;
   inform: boolean;
   label: string;
+  /** v3 informs: the receiver's engine, learned by discovery */
+  remote?: { engineId: Buffer; boots: number; time: number; at: number; user: LocalizedUser };
 }
 
 export function parseTrapTarget(spec: string): { host: string; port: number } {
@@ -134,7 +139,7 @@ export class Notifier {
   private socket6: dgram.Socket | null = null;
   private readonly startMs = Date.now();
   private readonly boots = Math.max(1, Math.floor(Date.now() / 1000) - 1_700_000_000);
-  private readonly informs = new Map<number, { resolve: () => void }>();
+  private readonly informs = new Map<number, { resolve: (m: Message) => void }>();
   private closed = false;
 
   constructor(
@@ -151,8 +156,9 @@ export class Notifier {
         host,
         port,
         community: t.user ? null : Buffer.from(t.community ?? '', 'utf8'),
-        user: t.user ? localizeUser(t.user, engineId) : null,
-        inform: !t.user && t.inform === true,
+        user: t.user && !t.inform ? localizeUser(t.user, engineId) : null,
+        userConfig: t.user ?? null,
+        inform: t.inform === true,
         label: t.target,
       };
     });
@@ -175,8 +181,11 @@ export class Notifier {
   private onAck(msg: Buffer): void {
     try {
       const m = decodeMessage(msg);
-      if (m.version !== VERSION_2C || m.pdu.tag !== PDU.Response) return;
-      this.informs.get(m.pdu.requestId)?.resolve();
+      if (m.version === VERSION_2C) {
+        if (m.pdu.tag === PDU.Response) this.informs.get(m.pdu.requestId)?.resolve(m);
+      } else if (m.version === 3) {
+        this.informs.get(m.msgId)?.resolve(m);
+      }
     } catch {
       // not ours
     }
@@ -203,6 +212,10 @@ export class Notifier {
   private sendTo(t: ResolvedTarget, vbs: Buffer[]): void {
     const id = randomInt(1, 0x7fffffff);
     const socket = this.socketFor(t.host);
+    if (t.userConfig && t.inform) {
+      void this.informV3(t, vbs, socket);
+      return;
+    }
     if (t.user) {
       const out = encodeV3Message({
         msgId: id,
@@ -226,29 +239,78 @@ export class Notifier {
       this.counters.notificationsSent++;
       return;
     }
-    // Inform: resend until acknowledged, 3 tries a second apart; then count it as an error.
-    let tries = 0;
-    const attempt = (): void => {
-      if (this.closed) return;
-      if (tries++ >= 3) {
-        this.informs.delete(id);
-        this.counters.notificationErrors++;
-        this.log.warn({ target: t.label }, 'snmp: inform not acknowledged');
-        return;
-      }
-      socket.send(out, t.port, t.host);
-      timer = setTimeout(attempt, 1000);
-      timer.unref();
-    };
-    let timer: NodeJS.Timeout | undefined;
-    this.informs.set(id, {
-      resolve: () => {
-        if (timer) clearTimeout(timer);
-        this.informs.delete(id);
-        this.counters.notificationsSent++;
-      },
+    void this.exchange(t, socket, id, () => out).then((ack) => this.settle(t, ack !== null));
+  }
+
+  private settle(t: ResolvedTarget, acked: boolean): void {
+    if (this.closed) return;
+    if (acked) this.counters.notificationsSent++;
+    else {
+      this.counters.notificationErrors++;
+      this.log.warn({ target: t.label }, 'snmp: inform not acknowledged');
+    }
+  }
+
+  /** Sends `build()` until a message with `key` (request id or msgID) comes back: 3 tries, 1 s apart. */
+  private exchange(t: ResolvedTarget, socket: dgram.Socket, key: number, build: () => Buffer): Promise<Message | null> {
+    return new Promise((resolve) => {
+      let tries = 0;
+      let timer: NodeJS.Timeout | undefined;
+      const attempt = (): void => {
+        if (this.closed || tries++ >= 3) {
+          this.informs.delete(key);
+          resolve(null);
+          return;
+        }
+        socket.send(build(), t.port, t.host);
+        timer = setTimeout(attempt, 1000);
+        timer.unref();
+      };
+      this.informs.set(key, {
+        resolve: (m) => {
+          if (timer) clearTimeout(timer);
+          this.informs.delete(key);
+          resolve(m);
+        },
+      });
+      attempt();
     });
-    attempt();
+  }
+
+  /** RFC 3414 discovery: an empty noAuth request; the receiver's Report names its engine. */
+  private async discover(t: ResolvedTarget, socket: dgram.Socket): Promise<boolean> {
+    const msgId = randomInt(1, 0x7fffffff);
+    const probe = encodeV3Message({
+      msgId, flags: FLAG_REPORTABLE, engineId: Buffer.alloc(0), boots: 0, time: 0, userName: Buffer.alloc(0), user: null,
+      contextEngineId: Buffer.alloc(0), contextName: Buffer.alloc(0), pdu: encodePdu(PDU.Get, msgId, 0, 0, []),
+    });
+    const m = (await this.exchange(t, socket, msgId, () => probe)) as V3Message | null;
+    if (!m || m.version !== 3 || m.engineId.length === 0) return false;
+    if (!t.remote || !t.remote.engineId.equals(m.engineId)) {
+      t.remote = { engineId: Buffer.from(m.engineId), boots: m.boots, time: m.time, at: Date.now(), user: localizeUser(t.userConfig!, m.engineId) };
+    } else Object.assign(t.remote, { boots: m.boots, time: m.time, at: Date.now() });
+    return true;
+  }
+
+  private async informV3(t: ResolvedTarget, vbs: Buffer[], socket: dgram.Socket): Promise<void> {
+    for (let round = 0; round < 2; round++) {
+      if (!t.remote && !(await this.discover(t, socket))) break;
+      const r = t.remote!;
+      const msgId = randomInt(1, 0x7fffffff);
+      const build = () =>
+        encodeV3Message({
+          msgId, flags: FLAG_AUTH | FLAG_PRIV | FLAG_REPORTABLE, engineId: r.engineId, boots: r.boots,
+          time: r.time + Math.floor((Date.now() - r.at) / 1000), userName: Buffer.from(r.user.name, 'utf8'), user: r.user,
+          contextEngineId: this.engineId, contextName: Buffer.alloc(0), pdu: encodePdu(PDU.Inform, msgId, 0, 0, vbs),
+        });
+      const ack = (await this.exchange(t, socket, msgId, build)) as V3Message | null;
+      // an encrypted answer is the Response; a plaintext one is a Report (time window,
+      // unknown engine after a receiver restart): learn again and retry once
+      if (ack && ack.encrypted) return this.settle(t, true);
+      t.remote = undefined;
+      if (!ack) break;
+    }
+    this.settle(t, false);
   }
 
   close(): void {

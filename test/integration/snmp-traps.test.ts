@@ -37,6 +37,8 @@ beforeAll(async () => {
     [
       `authCommunity log ${community}`,
       `createUser -e 0x${ENGINE} ${user.name} SHA-256 ${user.authKey} AES ${user.privKey}`,
+      // informs: snmptrapd is the authoritative engine, the same user under its own engine id
+      `createUser ${user.name} SHA-256 ${user.authKey} AES ${user.privKey}`,
       `authUser log ${user.name} priv`,
       '',
     ].join('\n'),
@@ -72,7 +74,7 @@ describe('notifications', () => {
     await snmp?.stop();
   });
 
-  it('snmptrapd receives every notification as v2c trap, v2c inform and v3 authPriv trap', async () => {
+  it('snmptrapd receives every notification as v2c trap, v2c inform, v3 authPriv trap and v3 authPriv inform', async () => {
     snmp = await startSnmp(
       {
         communities: [],
@@ -82,6 +84,7 @@ describe('notifications', () => {
           { target: `udp:127.0.0.1:${port}`, community },
           { target: `udp:127.0.0.1:${port}`, community, inform: true },
           { target: `udp:127.0.0.1:${port}`, user },
+          { target: `udp:127.0.0.1:${port}`, user, inform: true },
         ],
         trapRate: { burst: 100, perSecond: 10 },
         lldpMib: false,
@@ -99,22 +102,24 @@ describe('notifications', () => {
     ];
     for (const [kind, fields] of cases) snmp.notify(kind, fields);
     for (const [, , name, patterns] of cases) {
-      expect(await waitFor(() => received(OIDS[name]).length >= 3, 10_000), `${name}: ${output}`).toBe(true);
+      expect(await waitFor(() => received(OIDS[name]).length >= 4, 10_000), `${name}: ${output}`).toBe(true);
       for (const rec of received(OIDS[name])) for (const p of patterns) expect(rec).toMatch(p);
     }
     // informs were acknowledged, so every send counts
-    expect(await waitFor(() => snmp.counters().notificationsSent === 15, 5000)).toBe(true);
+    expect(await waitFor(() => snmp.counters().notificationsSent === 20, 5000)).toBe(true);
     expect(snmp.counters().notificationErrors).toBe(0);
-    // the three deliveries arrive as a v2c trap, a v2c inform and a v3 message
+    // the four deliveries arrive as a v2c trap, a v2c inform, a v3 trap and a v3 inform
     const recs = received(OIDS.vmtraceGuardTripped).join('\n');
     expect(recs).toMatch(/TRAP2, SNMP v2c, community/);
     expect(recs).toMatch(/INFORM, SNMP v2c, community/);
     expect(recs).toMatch(/TRAP2, SNMP v3, user trapper/);
+    expect(recs).toMatch(/INFORM, SNMP v3, user trapper/);
   });
 
-  it('a wrong v3 key is not accepted by snmptrapd', async () => {
+  it('a wrong v3 key is not accepted by snmptrapd (trap dropped, inform counted as an error)', async () => {
+    const wrong = { ...user, authKey: 'wrong-auth-secret' };
     const bad = await startSnmp(
-      { communities: [], users: [], engineId: ENGINE, traps: [{ target: `udp:127.0.0.1:${port}`, user: { ...user, authKey: 'wrong-auth-secret' } }], lldpMib: false },
+      { communities: [], users: [], engineId: ENGINE, traps: [{ target: `udp:127.0.0.1:${port}`, user: wrong }, { target: `udp:127.0.0.1:${port}`, user: wrong, inform: true }], lldpMib: false },
       viewOf(sampleData()),
       () => [],
       silentLogger(),
@@ -122,8 +127,9 @@ describe('notifications', () => {
     try {
       const before = received(OIDS.vmtraceLimitReached).length;
       bad.notify('limitReached', { port: 'swpX', vlan: 7 });
-      await sleep(1000);
+      expect(await waitFor(() => bad.counters().notificationErrors === 1, 8000)).toBe(true);
       expect(received(OIDS.vmtraceLimitReached).length).toBe(before);
+      expect(bad.counters().notificationsSent).toBe(1); // the trap left; nobody accepted it
     } finally {
       await bad.stop();
     }
