@@ -82,7 +82,7 @@ export function startLldpSource(opts: LldpSourceOptions): LldpSource {
   const lastMalformedLog = new Map<string, number>();
   let stopped = false;
   let child: ChildProcess | null = null;
-  let restartDelay = 200;
+  let restartDelay = 100;
   let restartTimer: NodeJS.Timeout | null = null;
   let startedAt = 0;
 
@@ -190,8 +190,9 @@ export function startLldpSource(opts: LldpSourceOptions): LldpSource {
     p.on('exit', (code, signal) => {
       if (child === p) child = null;
       if (stopped) return;
-      // a capture that lived a while restarts at once; one that keeps dying backs off
-      restartDelay = Date.now() - startedAt > 10_000 ? 200 : Math.min(restartDelay * 2, 10_000);
+      // a capture that ran for a while (it died with a port going down) restarts at once; one
+      // that dies at start-up (cap missing, a broken install) backs off up to 10 s
+      restartDelay = Date.now() - startedAt > 3_000 ? 100 : Math.min(restartDelay * 2, 10_000);
       log.warn({ code, signal, retryMs: restartDelay }, 'capture process exited (an interface went down?); restarting');
       for (const iface of opts.interfaces) onStatus(iface, false, `capture process exited (${signal ?? code})`);
       restartTimer = setTimeout(spawnWorker, restartDelay);
