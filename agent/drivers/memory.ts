@@ -59,12 +59,26 @@ export class MemoryDriver implements Driver {
     this.transactions.push(structuredClone(work));
     // Compute everything first: nothing is written unless the whole transaction holds.
     const next = new Map<string, VlanId[]>();
+    const adds = new Map<string, Set<VlanId>>();
+    const removes = new Map<string, Set<VlanId>>();
     for (const c of work) {
       for (const ch of [...c.add, ...c.remove]) {
         if (!Number.isInteger(ch.vlan) || ch.vlan < 0 || ch.vlan > 4095) {
           throw new VmtraceError('INTERNAL', `trunk change on "${c.port}": ${ch.vlan} is not a VLAN id`);
         }
       }
+      const a = adds.get(c.port) ?? new Set<VlanId>();
+      const r = removes.get(c.port) ?? new Set<VlanId>();
+      for (const ch of c.add) a.add(ch.vlan);
+      for (const ch of c.remove) r.add(ch.vlan);
+      adds.set(c.port, a);
+      removes.set(c.port, r);
+      const both = [...a].filter((v) => r.has(v));
+      if (both.length > 0) {
+        throw new VmtraceError('INTERNAL', `trunk change on "${c.port}" both adds and removes VLAN ${both.join(',')}`);
+      }
+    }
+    for (const c of work) {
       const port = this.device.get(c.port);
       if (!port) throw new VmtraceError('OVSDB_CONFLICT', `port "${c.port}" no longer exists; nothing applied`);
       const set = new Set(next.get(c.port) ?? port.trunks);

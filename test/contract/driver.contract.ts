@@ -130,6 +130,15 @@ export function driverContract(name: string, setup: () => Promise<DriverFixture>
       expect(await f.readTrunks(p1)).toEqual([1]);
     });
 
+    it('refuses malformed changes (VLAN out of range, same VLAN added and removed) before touching the device', async () => {
+      await reset([p0, [1]], [p1, [1]]);
+      await expectCode(d.apply([add(p1, [20]), add(p0, [4096])]), 'INTERNAL');
+      await expectCode(d.apply([add(p1, [20]), add(p0, [30], [30])]), 'INTERNAL');
+      await expectCode(d.apply([add(p1, [20]), add(p0, [30]), remove(p0, [30])]), 'INTERNAL');
+      expect(await f.readTrunks(p0)).toEqual([1]);
+      expect(await f.readTrunks(p1)).toEqual([1]);
+    });
+
     it("keeps an operator's concurrent edit of other VLANs (deltas, never a rewrite)", async () => {
       await reset([p2, [1, 10]]);
       const before = (await d.ports()).find((p) => p.name === p2)!;
