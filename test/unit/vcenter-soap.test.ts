@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { VimFault, faultFromNode } from '../../agent/sources/vcenter/faults.js';
 import { normalizeThumbprint } from '../../agent/sources/vcenter/tls.js';
 import { Transport, type PostOptions, type StreamResult } from '../../agent/sources/vcenter/transport.js';
-import { VIEW_TYPES, WATCHED_PROPERTIES } from '../../agent/sources/vcenter/translate.js';
+import { ALL_PROPERTIES, INVENTORY_VIEW_TYPES, VM_VIEW_TYPES } from '../../agent/sources/vcenter/translate.js';
 import { VimApi, mo, viewFilterSpec } from '../../agent/sources/vcenter/vim-api.js';
 import { SoapStreamReader, parseAll, type XNode } from '../../agent/sources/vcenter/xml-stream.js';
 
@@ -122,14 +122,14 @@ describe('vCenter SOAP layer', () => {
       () => api.login(mo('SessionManager', 'SessionManager'), 'svc-vmtrace@vsphere.local', 'p<&>"ss'),
       () => api.logout(mo('SessionManager', 'SessionManager')),
       () => api.currentTime(),
-      () => api.createContainerView(mo('ViewManager', 'ViewManager'), mo('Folder', 'group-d1'), VIEW_TYPES),
+      () => api.createContainerView(mo('ViewManager', 'ViewManager'), mo('Folder', 'group-d1'), [...VM_VIEW_TYPES, ...INVENTORY_VIEW_TYPES]),
       () => api.destroyView(view),
       () => api.createPropertyCollector(mo('PropertyCollector', 'propertyCollector')),
       () => api.destroyPropertyCollector(pc),
-      () => api.createFilter(pc, viewFilterSpec(view, WATCHED_PROPERTIES)),
+      () => api.createFilter(pc, viewFilterSpec(view, ALL_PROPERTIES)),
       () => api.cancelWaitForUpdates(pc),
       () => api.waitForUpdatesEx(pc, '12', { maxWaitSeconds: 30, maxObjectUpdates: 1000 }, () => {}, 1000),
-      () => api.retrieveAll(pc, viewFilterSpec(view, WATCHED_PROPERTIES), 500, () => {}, 1000),
+      () => api.retrieveAll(pc, viewFilterSpec(view, ALL_PROPERTIES), 500, () => {}, 1000),
       () => api.createCollectorForEvents(mo('EventManager', 'EventManager'), ['VmBeingHotMigratedEvent', 'VmMigratedEvent']),
       () => api.setCollectorPageSize(mo('EventHistoryCollector', 'c1'), 100),
       () => api.readNextEvents(mo('EventHistoryCollector', 'c1'), 100, () => {}, 1000),

@@ -10,7 +10,7 @@ import { WATCHED_EVENTS } from './events.js';
 import { VimFault } from './faults.js';
 import { makeAgent } from './tls.js';
 import { Transport } from './transport.js';
-import { HOT_PROPERTIES, VIEW_TYPES, WATCHED_PROPERTIES } from './translate.js';
+import { INVENTORY_PROPERTIES, INVENTORY_VIEW_TYPES, VM_PROPERTIES, VM_VIEW_TYPES } from './translate.js';
 import { VimApi, mo, viewFilterSpec, type ServiceContent, type SoapMoRef } from './vim-api.js';
 
 export interface VcenterConfig {
@@ -37,7 +37,7 @@ export interface VcenterTimeouts {
   backoffMaxMs: number;
   /** WaitForUpdatesEx maxObjectUpdates / RetrievePropertiesEx maxObjects */
   pageSize: number;
-  /** the event collector's page (latestPage) */
+  /** the event collector's page (latestPage, re-sent whole on every new event: keep it small) */
   eventPageSize: number;
 }
 
@@ -50,7 +50,7 @@ export const DEFAULT_TIMEOUTS: VcenterTimeouts = {
   backoffMinMs: 1_000,
   backoffMaxMs: 60_000,
   pageSize: 1_000,
-  eventPageSize: 200,
+  eventPageSize: 20,
 };
 
 export function urlOf(cfg: VcenterConfig): URL {
@@ -78,10 +78,11 @@ export async function readPassword(cfg: VcenterConfig): Promise<string> {
 
 export class Session {
   view: SoapMoRef | null = null;
-  /** inventory collector (names, networking, vNICs, portgroups) */
+  /** inventory collector: hosts, networks, DVS */
   collector: SoapMoRef | null = null;
-  /** hot collector: VM placement and power, plus the event filter */
+  /** VM collector: VMs, plus the event filter */
   hotCollector: SoapMoRef | null = null;
+  vmView: SoapMoRef | null = null;
   eventFilter: string | null = null;
   eventCollector: SoapMoRef | null = null;
   private loggedIn = false;
@@ -113,14 +114,15 @@ export class Session {
     }
   }
 
-  /** The container view and two dedicated property collectors over it (see HOT_PROPERTIES). */
+  /** Two container views, each with a dedicated property collector and filter (see VM_PROPERTIES). */
   async createInventoryFilter(): Promise<void> {
     const { api, sc } = this;
-    this.view = await api.createContainerView(sc.viewManager, sc.rootFolder, VIEW_TYPES);
+    this.view = await api.createContainerView(sc.viewManager, sc.rootFolder, INVENTORY_VIEW_TYPES);
     this.collector = await api.createPropertyCollector(sc.propertyCollector);
-    await api.createFilter(this.collector, viewFilterSpec(this.view, WATCHED_PROPERTIES));
+    await api.createFilter(this.collector, viewFilterSpec(this.view, INVENTORY_PROPERTIES));
+    this.vmView = await api.createContainerView(sc.viewManager, sc.rootFolder, VM_VIEW_TYPES);
     this.hotCollector = await api.createPropertyCollector(sc.propertyCollector);
-    await api.createFilter(this.hotCollector, viewFilterSpec(this.view, HOT_PROPERTIES));
+    await api.createFilter(this.hotCollector, viewFilterSpec(this.vmView, VM_PROPERTIES));
   }
 
   /**
@@ -165,6 +167,7 @@ export class Session {
     if (this.hotCollector) await attempt('DestroyPropertyCollector', () => this.api.destroyPropertyCollector(this.hotCollector!));
     if (this.eventCollector) await attempt('DestroyCollector', () => this.api.destroyCollector(this.eventCollector!));
     if (this.view) await attempt('DestroyView', () => this.api.destroyView(this.view!));
+    if (this.vmView) await attempt('DestroyView', () => this.api.destroyView(this.vmView!));
     return this.retryLogout(log);
   }
 

@@ -325,8 +325,8 @@ export async function checkVcenter(
   const log = opts.logger ?? silent;
   const s = await Session.open(cfg, t);
   try {
-    const { VIEW_TYPES, ALL_PROPERTIES } = await import('./translate.js');
-    s.view = await s.api.createContainerView(s.sc.viewManager, s.sc.rootFolder, VIEW_TYPES);
+    const { VM_VIEW_TYPES, INVENTORY_VIEW_TYPES, ALL_PROPERTIES } = await import('./translate.js');
+    s.view = await s.api.createContainerView(s.sc.viewManager, s.sc.rootFolder, [...VM_VIEW_TYPES, ...INVENTORY_VIEW_TYPES]);
     const mirror = new Mirror(cfg.name, (msg, ctx) => log.warn?.(ctx ?? {}, msg));
     const warn: Warn = (msg, ctx) => log.warn?.(ctx ?? {}, msg);
     await s.api.retrieveAll(

@@ -38,21 +38,25 @@ export function factKey(vcenter: string, moid: string): string {
 }
 
 /**
- * The properties rule 1 needs, per managed object type, in two filters on two dedicated
- * property collectors over the same ContainerView:
- * - HOT: where each VM runs and whether it is on — what a vMotion or a power change moves —
- *   together with the event filter (make-before-break must precede the host change, and both
- *   then come through one ordered stream);
- * - INVENTORY: everything else (names, host networking, vNICs, portgroups, the DVS).
- * Why two: a collector re-evaluates its filters on every object change (govmomi's simulator
- * re-collects the whole filter per change; vCenter does the equivalent bookkeeping), so VM
- * placement must not queue behind 10,000 VMs' device lists. Both carry versions and paging.
+ * The properties rule 1 needs, in two filters on two dedicated property collectors, each over
+ * its own ContainerView:
+ * - VM_PROPERTIES over a VirtualMachine view, together with the event filter: what a vMotion or
+ *   a power change moves, the vNICs, and the migration events arrive through one ordered
+ *   stream (make-before-break must precede the host change);
+ * - INVENTORY_PROPERTIES over a HostSystem/Network/DVS view: host networking, portgroups, DVS.
+ * Why two: a collector re-evaluates its whole filter on every object change (govmomi's simulator
+ * re-collects every object of the view per change and type-checks each against every property
+ * spec), so a view that mixes 10,000 VMs with hosts and portgroups makes every change cost
+ * 10,000 × specs checks; split by type, each filter evaluates only objects it wants.
  */
-export const HOT_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [
-  { type: 'VirtualMachine', pathSet: ['runtime.host', 'runtime.powerState'] },
+export const VM_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [
+  {
+    type: 'VirtualMachine',
+    pathSet: ['runtime.host', 'runtime.powerState', 'name', 'config.instanceUuid', 'config.template', 'config.hardware.device'],
+  },
 ];
 
-export const WATCHED_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [
+export const INVENTORY_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [
   {
     type: 'HostSystem',
     pathSet: [
@@ -66,7 +70,6 @@ export const WATCHED_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[]
       'config.network.vnic',
     ],
   },
-  { type: 'VirtualMachine', pathSet: ['name', 'config.instanceUuid', 'config.template', 'config.hardware.device'] },
   { type: 'Network', pathSet: ['name'] },
   // config.uplink (API 6.5+) and the DVS's uplinkPortgroup list both mark uplink portgroups
   { type: 'DistributedVirtualPortgroup', pathSet: ['config.distributedVirtualSwitch', 'config.defaultPortConfig', 'config.uplink'] },
@@ -74,14 +77,13 @@ export const WATCHED_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[]
   { type: 'DistributedVirtualSwitch', pathSet: ['config'] },
 ];
 
-/** Both filters together: what a one-shot read (checkVcenter) retrieves. */
-export const ALL_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = WATCHED_PROPERTIES.map((p) => {
-  const hot = HOT_PROPERTIES.find((h) => h.type === p.type);
-  return hot ? { type: p.type, pathSet: [...p.pathSet, ...hot.pathSet] } : p;
-});
+/** The ContainerView types of each filter. */
+export const VM_VIEW_TYPES = ['VirtualMachine'];
+export const INVENTORY_VIEW_TYPES = ['HostSystem', 'Network', 'DistributedVirtualSwitch'];
 
-/** The managed object types the ContainerView selects. */
-export const VIEW_TYPES = ['HostSystem', 'VirtualMachine', 'Network', 'DistributedVirtualSwitch'];
+/** Both filters together, over one view: what a one-shot read (checkVcenter) retrieves. */
+export const ALL_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [...VM_PROPERTIES, ...INVENTORY_PROPERTIES];
+
 
 // ---------------------------------------------------------------------------------------------
 // ObjectUpdate (WaitForUpdatesEx) and ObjectContent (RetrievePropertiesEx), normalised.
