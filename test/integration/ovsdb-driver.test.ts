@@ -87,6 +87,18 @@ describe('OvsdbDriver on a 48-port Open vSwitch', () => {
     ovs.portNames.forEach((p, i) => expect(truth.get(p)).toEqual([1, 200 + i]));
   });
 
+  it('applies 500 VLANs on each of the 48 ports in one transaction, and takes them off again', async () => {
+    const vlans = Array.from({ length: 500 }, (_, i) => 2000 + i);
+    await driver.apply(ovs.portNames.map((p) => change(p, vlans)));
+    let truth = await ovs.allTrunks();
+    ovs.portNames.forEach((p, i) => expect(truth.get(p)).toEqual([1, 200 + i, ...vlans]));
+    const seen = (await driver.ports()).find((p) => p.name === 'swp7')!;
+    expect(seen.trunks).toHaveLength(502);
+    await driver.apply(ovs.portNames.map((p) => change(p, [], vlans)));
+    truth = await ovs.allTrunks();
+    ovs.portNames.forEach((p, i) => expect(truth.get(p)).toEqual([1, 200 + i]));
+  });
+
   it("keeps an operator's ovs-vsctl edits made during a burst of applies", async () => {
     const burstPorts = ovs.portNames.slice(0, 8);
     for (const p of burstPorts) await ovs.vsctl('set', 'port', p, 'trunks=1');
