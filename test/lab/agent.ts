@@ -147,8 +147,32 @@ export async function agentPortView(f: AgentFiles, ports: string[]): Promise<str
     .join('\n');
 }
 
+/**
+ * A port the planner calls blind ("neighbour unknown or expired") while `show neighbors` still
+ * lists its neighbour, which lldpd keeps sending every second: worth saying in so many words.
+ */
+async function blindButHeard(f: AgentFiles, view: string, ports: string[]): Promise<string> {
+  const blind = ports.filter((p) => new RegExp(`^  ${p}: state frozen \\(neighbour unknown or expired\\)`, 'm').test(view));
+  if (blind.length === 0) return '';
+  const r = await show(f, 'neighbors', true);
+  if (r.code !== 0) return '';
+  let heard: { port: string; sysName: string | null; ttl: number }[];
+  try {
+    heard = (JSON.parse(r.stdout) as { neighbors: { port: string; sysName: string | null; ttl: number }[] }).neighbors;
+  } catch {
+    return '';
+  }
+  const both = heard.filter((n) => blind.includes(n.port));
+  if (both.length === 0) return '';
+  return (
+    both.map((n) => `  note: ${n.port}'s neighbour ${n.sysName ?? '?'} (TTL ${n.ttl} s) is listed by vmtrace show neighbors and its lldpd sends every 1 s,`).join('\n') +
+    '\n        yet the planner treats it as expired: the agent does not refresh a neighbour it keeps hearing (an agent bug, not the lab)\n'
+  );
+}
+
 /** What a failure message carries: the agent's view of the ports, then its last log lines. */
 export async function agentDiagnosis(f: AgentFiles, ports: string[]): Promise<string> {
   const view = await agentPortView(f, ports).catch((e: Error) => `vmtrace show ports: ${e.message}`);
-  return `the agent's view (vmtrace show ports):\n${view}\nlast agent log lines (${f.log}):\n${tail(f.log, 12)}`;
+  const note = await blindButHeard(f, view, ports).catch(() => '');
+  return `the agent's view (vmtrace show ports):\n${view}\n${note}last agent log lines (${f.log}):\n${tail(f.log, 12)}`;
 }

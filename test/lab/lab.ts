@@ -37,10 +37,14 @@ async function main(argv: string[]): Promise<number> {
       const state = await up(opts, say);
       const ok = await showLab(state, agentFiles(opts.dir, opts.snmpPort), say);
       if (!ok) throw new LabError('the switch converged, but `vmtrace show` could not read the agent over SNMP (see above)');
-      say('');
-      say(hints(opts));
+      if (process.env.VMTRACE_LAB_HINTS !== '0') say('\n' + hints(opts));
       return 0;
     }
+    case 'hints':
+      // how to look at a running lab and stop it (scripts/lab.sh --keep prints it last)
+      requireState(opts);
+      say(hints(opts));
+      return 0;
     case 'status': {
       const s = await labStatus(opts);
       say(opts.json ? JSON.stringify(s, null, 2) : renderStatus(s).trimEnd());
