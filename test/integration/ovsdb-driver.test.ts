@@ -281,6 +281,31 @@ describe('OvsdbDriver facing no server or a broken one', () => {
     expect(err.message).toMatch(/malformed stream/);
   });
 
+  it('backs off from a server that accepts and drops the connection again at once (no hot loop)', async () => {
+    let connections = 0;
+    const path = join(dir, 'flapping.sock');
+    const server = createServer((sock) => {
+      connections++;
+      sock.on('data', (data) => {
+        const msg = JSON.parse(data.toString()) as { id: unknown; method: string };
+        if (msg.method !== 'monitor') return;
+        sock.end(JSON.stringify({ id: msg.id, result: { Bridge: { 'u-1': { new: { name: 'br0', ports: ['set', []] } } } }, error: null }));
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(path, r));
+    const d = new OvsdbDriver({ endpoint: `unix:${path}`, bridge: 'br0', logger: silentLogger(), timeoutMs: 500, backoff: { initialMs: 20, maxMs: 400 } });
+    const states: boolean[] = [];
+    d.onConnection((up) => states.push(up));
+    await d.open();
+    await new Promise((r) => setTimeout(r, 2000));
+    await d.close();
+    // at a fixed 20 ms that would be ~100 connections; doubling to 400 ms gives about 10
+    expect(connections).toBeGreaterThanOrEqual(4);
+    expect(connections).toBeLessThan(20);
+    expect(states.filter((s) => !s).length).toBeGreaterThanOrEqual(3);
+  });
+
   it("answers the server's echo with its params", async () => {
     let reply: unknown = null;
     const endpoint = await fakeServer('echo.sock', (sock, data) => {

@@ -15,6 +15,9 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 50, maxMs: 2000 };
 
+/** A connection up this long resets the backoff. */
+const STABLE_MS = 5000;
+
 /** Delay before reconnect attempt `attempt` (0-based): exponential, capped, jittered to 50-100%. */
 export function backoffDelay(attempt: number, b: BackoffOptions, random: () => number = Math.random): number {
   const base = Math.min(b.maxMs, b.initialMs * 2 ** Math.min(attempt, 30));
@@ -41,6 +44,7 @@ export class OvsdbSession {
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private attempt = 0;
+  private upSince = 0;
   readonly name: string;
 
   constructor(private readonly opts: SessionOptions) {
@@ -55,6 +59,7 @@ export class OvsdbSession {
   /** First connection: one attempt; throws (OVSDB_UNREACHABLE or onConnect's error) on failure. */
   async start(): Promise<void> {
     this.stopped = false;
+    this.attempt = 0;
     const conn = await this.connectOnce(true);
     this.adopt(conn);
   }
@@ -105,12 +110,16 @@ export class OvsdbSession {
 
   private adopt(conn: JsonRpcConnection): void {
     this.conn = conn;
-    this.attempt = 0;
+    this.upSince = Date.now();
     this.lastError = null;
     conn.onClose((err) => {
       if (this.conn !== conn) return;
       this.conn = null;
       this.lastError = err;
+      // Back off from scratch only after a connection that held: a server that accepts and
+      // drops us again at once (flapping, crash loop) is not hammered at the initial delay.
+      const b = this.opts.backoff ?? DEFAULT_BACKOFF;
+      if (Date.now() - this.upSince >= Math.max(STABLE_MS, b.maxMs)) this.attempt = 0;
       if (this.stopped) return;
       this.opts.logger.warn({ endpoint: this.name, err: err.message }, 'ovsdb: connection lost, reconnecting');
       this.opts.onState(false, err);
