@@ -234,7 +234,24 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
       log.error({ err: errorMessage(e) }, 'cannot persist state');
     }
   };
+  // The capture source reports new and changed neighbours; their refreshes (and the expiry of
+  // neighbours restored from the store that were never heard again) are synced here, so the
+  // core's TTL check (rule 4) sees the source's lastSeen.
+  const syncNeighbors = () => {
+    if (!lldp) return;
+    const live = new Set<string>();
+    for (const n of lldp.neighbors()) {
+      live.add(`${n.iface}\u0000${n.chassisId}\u0000${n.portId}`);
+      book.neighborSeen(n);
+    }
+    const now = Date.now();
+    for (const n of [...book.neighbors.values()]) {
+      if (n.protocol === 'pinned' || live.has(`${n.iface}\u0000${n.chassisId}\u0000${n.portId}`)) continue;
+      if (n.lastSeen + n.ttl * 1000 < now) book.neighborGone(n.iface, n.chassisId, n.portId);
+    }
+  };
   const persistTimer = setInterval(() => {
+    syncNeighbors();
     for (const s of vcenterStatus()) {
       const was = lastState.get(s.name);
       if (was !== s.state) {

@@ -60,6 +60,10 @@ function neighborKey(iface: string, chassisId: string, portId: string): string {
   return `${iface}\u0000${chassisId}\u0000${portId}`;
 }
 
+function sameNeighborContent(a: Neighbor, b: Neighbor): boolean {
+  return JSON.stringify({ ...a, lastSeen: 0, lastChange: 0 }) === JSON.stringify({ ...b, lastSeen: 0, lastChange: 0 });
+}
+
 /** In-memory facts, indexed for the core. Emits one FactChange per mutation. */
 export class FactBook implements FactSink {
   readonly hosts = new Map<string, HostFact>();
@@ -143,7 +147,11 @@ export class FactBook implements FactSink {
   }
 
   neighborSeen(n: Neighbor): void {
-    this.neighbors.set(neighborKey(n.iface, n.chassisId, n.portId), n);
+    const key = neighborKey(n.iface, n.chassisId, n.portId);
+    const old = this.neighbors.get(key);
+    this.neighbors.set(key, n);
+    // a refresh (same content, later frame) keeps the neighbour alive but changes no decision
+    if (old && sameNeighborContent(old, n)) return;
     this.onChange({ kind: 'neighbor', iface: n.iface });
   }
 
