@@ -70,6 +70,8 @@ export class AgentXSubagent {
   private readonly startMs = Date.now();
   private readonly target: Target;
   state: AgentXState = 'down';
+  /** ms since epoch at which the master's sysUpTime was 0 (known once a session opened) */
+  masterStartMs: number | null = null;
   /** resolved each time a session is open and registered (tests, logs) */
   private openWaiters: Array<() => void> = [];
 
@@ -146,6 +148,8 @@ export class AgentXSubagent {
       const r = responseOf(open);
       if (r.error !== 0) throw new Error(`master refused Open (error ${r.error})`);
       this.sessionId = open.sessionId;
+      // The master's sysUpTime is the clock of LLDP-MIB time marks (lldpd aligns to it too).
+      this.masterStartMs = Date.now() - r.uptime * 10;
       for (const subtree of this.cfg.subtrees) {
         const reg = await this.request(AX.Register, (w) => {
           w.u8(0).u8(127).u8(0).u8(0);

@@ -13,7 +13,7 @@ import { StaticSegment, TreeCache } from './tree.js';
 import { engineIdFor, parseListen, UdpAgent, type CommunityConfig } from './udp-agent.js';
 import type { UsmUserConfig } from './usm.js';
 import { compareOids, rowToVarbind, type MibRow, type Varbind } from './varbind.js';
-import { vmtraceSegments } from './vmtrace-mib.js';
+import { systemSegment, vmtraceSegments } from './vmtrace-mib.js';
 
 export type { MibRow } from './varbind.js';
 export type { NotificationKind, NotificationFields, TrapTarget } from './notifier.js';
@@ -51,6 +51,11 @@ export interface SnmpHandle {
   listening: { address: string; port: number } | null;
   /** resolves once the AgentX session is open (immediately if no AgentX) */
   agentxReady(): Promise<void>;
+  /**
+   * ms since epoch at which the AgentX master's sysUpTime was 0, null before the first session
+   * (or without AgentX): the base of LLDP-MIB time marks when snmpd serves them.
+   */
+  agentxMasterStart(): number | null;
 }
 
 /** Merges LLDP rows (sorted by OID by contract; re-sorted if not) and VMTRACE-MIB instances. */
@@ -82,7 +87,7 @@ export async function startSnmp(
   if (engineId.length < 5 || engineId.length > 32) throw new VmtraceError('CONFIG_INVALID', 'snmp: engineId must be 5 to 32 octets');
   const counters = newCounters();
   const cache = new TreeCache(() => {
-    const own = vmtraceSegments(view, { snmpBadPackets: badPackets(counters) });
+    const own = [systemSegment(view), ...vmtraceSegments(view, { snmpBadPackets: badPackets(counters) })];
     return cfg.lldpMib ? [new StaticSegment(LLDP_MIB, lldpVarbinds(lldpRows(), log)), ...own] : own;
   }, cfg.cacheMs ?? 1000);
   const tree = () => cache.current();
@@ -124,5 +129,6 @@ export async function startSnmp(
     invalidate: () => cache.invalidate(),
     counters: () => ({ ...counters, badPackets: badPackets(counters) }),
     agentxReady: () => agentx?.whenOpen() ?? Promise.resolve(),
+    agentxMasterStart: () => agentx?.masterStartMs ?? null,
   };
 }

@@ -181,5 +181,37 @@ export function vmtraceSegments(view: AgentStateView, extras: VmtraceMibExtras =
   return out;
 }
 
+const SYSTEM = [1, 3, 6, 1, 2, 1, 1];
+
+/**
+ * SNMPv2-MIB system group for the standalone agent (an NMS identifies a device by sysObjectID
+ * and sysDescr before anything else). Under AgentX it is never asked: only VMTRACE-MIB and
+ * LLDP-MIB are registered, snmpd serves its own system group. sysUpTime counts from the
+ * agent's start, the base LLDP-MIB time marks use in standalone mode.
+ */
+export function systemSegment(view: AgentStateView): Segment {
+  const s = view.summary();
+  const dynamic: Segment = {
+    prefix: SYSTEM,
+    get: (oid) => entries().find((e) => e.oid.length === oid.length && e.oid.every((x, i) => x === oid[i])) ?? null,
+    next: (oid, include) => {
+      for (const e of entries()) {
+        let c = 0;
+        for (let i = 0; i < Math.min(e.oid.length, oid.length) && c === 0; i++) c = e.oid[i]! - oid[i]!;
+        if (c === 0) c = e.oid.length - oid.length;
+        if (c > 0 || (include && c === 0)) return e;
+      }
+      return null;
+    },
+  };
+  const entries = (): Varbind[] => [
+    { oid: [...SYSTEM, 1, 0], type: T.OctetString, value: Buffer.from(`vmtrace ${s.version} agent on ${s.switchName}`) },
+    { oid: [...SYSTEM, 2, 0], type: T.ObjectIdentifier, value: oidArray('vmtraceMIB') },
+    { oid: [...SYSTEM, 3, 0], type: T.TimeTicks, value: Math.max(0, Math.floor((Date.now() - s.startedAt) / 10)) >>> 0 },
+    { oid: [...SYSTEM, 5, 0], type: T.OctetString, value: Buffer.from(s.switchName) },
+  ];
+  return dynamic;
+}
+
 /** Former name (test/helpers/show-agent.ts uses it with TreeCache); prefer startSnmp(). */
 export const vmtraceVarbinds = vmtraceSegments;

@@ -127,6 +127,17 @@ describe('standalone SNMP agent', () => {
     expect(end.stdout).toContain('No more variables left in this MIB View');
   });
 
+  it('the standalone agent identifies itself (SNMPv2-MIB system group)', async () => {
+    const r = await netSnmp('snmpget', ['-v2c', '-c', community, '-On', '-Ot', target, '1.3.6.1.2.1.1.1.0', '1.3.6.1.2.1.1.2.0', '1.3.6.1.2.1.1.3.0', '1.3.6.1.2.1.1.5.0']);
+    expect(r.stdout).toContain('.1.3.6.1.2.1.1.1.0 = STRING: "vmtrace 0.1.0 agent on leaf1"');
+    expect(r.stdout).toContain(`.1.3.6.1.2.1.1.2.0 = OID: .${OIDS.vmtraceMIB}`);
+    expect(r.stdout).toContain('.1.3.6.1.2.1.1.5.0 = STRING: "leaf1"');
+    const ticks = Number(/1\.3\.0 = (?:Timeticks: )?\(?(\d+)/.exec(r.stdout)?.[1]);
+    expect(Math.abs(ticks - (Date.now() - data.summary.startedAt) / 10)).toBeLessThan(200);
+    const walk = await netSnmp('snmpwalk', ['-v2c', '-c', community, '-On', target, '1.3.6.1.2.1.1']);
+    expect(walk.stdout.trim().split('\n')).toHaveLength(4);
+  });
+
   it('LLDP-MIB rows are served byte for byte as lldpd serves them', async () => {
     const want = new Map([...parseWalk(readFileSync(FIXTURE, 'utf8'))].filter(([oid]) => oid.startsWith('1.0.8802.')));
     const r = await netSnmp('snmpwalk', [...v2(), target, '1.0.8802.1.1.2']);

@@ -195,6 +195,12 @@ describe('AgentX subagent under a real snmpd', () => {
     expect(next.stdout.startsWith(`.${OIDS.vmtraceVtepVni}.1 = Gauge32: 5001`)).toBe(true);
   });
 
+  it("knows the master's start (the base of LLDP-MIB time marks under snmpd)", async () => {
+    const r = await netSnmp('snmpget', ['-v2c', '-c', snmpd.community, '-On', '-Ot', `127.0.0.1:${snmpd.port}`, '1.3.6.1.2.1.1.3.0']);
+    const masterStart = Date.now() - Number(/= (?:Timeticks: )?\(?(\d+)/.exec(r.stdout)?.[1]) * 10;
+    expect(Math.abs(unix.agentxMasterStart()! - masterStart)).toBeLessThan(1000);
+  });
+
   it('over the tcp socket too', async () => {
     const tcp = await startSnmp({ agentx: snmpd.agentxTcp, communities: [], users: [], traps: [], lldpMib: true }, viewOf(data), () => [{ oid: [1, 0, 8802, 1, 1, 2, 1, 2, 2, 0], type: 'Gauge32', value: 3 }], silentLogger());
     try {
