@@ -36,9 +36,9 @@ export function createDriver(cfg: AgentConfig, logger: Logger): Driver {
     endpoint: d.endpoint,
     bridge: d.bridge,
     vtepEndpoint: d.vtepEndpoint ?? null,
-    logger: logger.child({ driver: 'ovsdb' }),
+    logger,
   });
-  if (d.kind === 'dry-run' || cfg.raw.mode === 'dry-run') return new DryRunDriver({ inner: ovsdb, logger: logger.child({ driver: 'dry-run' }) });
+  if (d.kind === 'dry-run' || cfg.raw.mode === 'dry-run') return new DryRunDriver({ inner: ovsdb, logger });
   return ovsdb;
 }
 
