@@ -82,6 +82,7 @@ export class Controller {
   private hostPorts = new Map<string, Set<string>>();
   private ifacePort = new Map<string, string>();
   private unsubscribe: (() => void)[] = [];
+  private readonly portLogs = new Map<string, Logger>();
   private readonly clock: () => number;
   private readonly log: Logger;
 
@@ -317,12 +318,23 @@ export class Controller {
         this.latencySum += latency;
         this.latencyCount++;
       }
-      for (const c of plan.changes) this.log.info({ port: c.port, add: c.add.map((a) => a.vlan), remove: c.remove.map((r) => r.vlan) }, 'applied');
+      for (const c of plan.changes) {
+        const log = this.portLog(c.port);
+        for (const a of c.add) log.info({ vlan: a.vlan, rule: a.rule, reason: a.reason }, 'VLAN added');
+        for (const r of c.remove) log.info({ vlan: r.vlan, rule: r.rule, reason: r.reason }, 'VLAN removed');
+      }
     } else if (journal.length) {
       await this.safeJournal(journal);
     }
     this.failures = 0;
     this.scheduleWakeup(plan);
+  }
+
+  /** One child logger per port, so every line about a port carries it (journald, grep). */
+  private portLog(port: string): Logger {
+    let l = this.portLogs.get(port);
+    if (!l) this.portLogs.set(port, (l = this.log.child({ port })));
+    return l;
   }
 
   private async safeJournal(journal: JournalEntry[]): Promise<void> {
