@@ -41,6 +41,7 @@ async function scriptedMaster(): Promise<{
   connected: Promise<void>;
   registered: Promise<void>;
   burst(packetIds: number[]): void;
+  send(pdu: Buffer): void;
   responses: AgentXPdu[];
   close(): Promise<void>;
 }> {
@@ -81,6 +82,9 @@ async function scriptedMaster(): Promise<{
         }),
       );
       sock!.write(Buffer.concat(pdus));
+    },
+    send(pdu) {
+      sock!.write(pdu);
     },
     close: () =>
       new Promise<void>((r) => {
@@ -138,6 +142,54 @@ describe('AgentX framing', () => {
       while (master.responses.length < 5 && Date.now() - t0 < 2000) await sleep(20);
       expect(master.responses.map((p) => p.packetId)).toEqual([101, 102, 103, 104, 105]);
       expect(master.responses.map(nameIn)).toEqual(Array(5).fill('leaf1'));
+    } finally {
+      await snmp.stop();
+      await master.close();
+    }
+  });
+
+  it('GetBulk, GetNext with include and end bounds, TestSet: answered as RFC 2741 says', async () => {
+    const master = await scriptedMaster();
+    const snmp = await startSnmp({ agentx: `tcp:127.0.0.1:${master.port}`, communities: [], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger());
+    const ids = (packetId: number) => ({ sessionId: 7, transactionId: packetId, packetId });
+    const vnicVm = OIDS.vmtraceVnicVmIndex.split('.').map(Number);
+    const vnicName = OIDS.vmtraceVnicVmName.split('.').map(Number);
+    try {
+      await snmp.agentxReady();
+      // bulk: 1 non-repeater from the scalars, 1 repeater over the vnic vmIndex column ending before column 3
+      master.send(encodePdu(AX.GetBulk, ids(201), (w) => {
+        w.u16(1).u16(45);
+        w.oid(OIDS.vmtraceScalars.split('.').map(Number)).oid([]);
+        w.oid(vnicVm).oid(vnicName);
+      }));
+      // getnext with include=1 on an existing instance returns it; an end bound before it gives endOfMibView
+      master.send(encodePdu(AX.GetNext, ids(202), (w) => {
+        w.oid([...vnicVm, 5], true).oid([]);
+        w.oid([...vnicVm, 40]).oid(vnicName);
+      }));
+      master.send(encodePdu(AX.TestSet, ids(203), (w) => w.varbind({ oid: NAME_OID, type: 4, value: Buffer.from('x') })));
+      const t0 = Date.now();
+      while (master.responses.length < 3 && Date.now() - t0 < 2000) await sleep(20);
+      const byId = new Map(master.responses.map((p) => [p.packetId, p]));
+      const read = (p: AgentXPdu) => {
+        const r = new AxReader(p.payload, p.bigEndian);
+        r.u32();
+        const error = r.u16();
+        const index = r.u16();
+        const vbs = [];
+        while (r.remaining > 0) vbs.push(r.varbind());
+        return { error, index, vbs };
+      };
+      const bulk = read(byId.get(201)!);
+      expect(bulk.vbs[0]!.oid).toEqual(NAME_OID);
+      // 40 vnic rows, then the end bound stops the repeater: endOfMibView
+      expect(bulk.vbs.slice(1, 41).map((v) => v.oid.join('.'))).toEqual(Array.from({ length: 40 }, (_, i) => `${OIDS.vmtraceVnicVmIndex}.${i + 1}`));
+      expect(bulk.vbs[41]!.type).toBe(0x82);
+      expect(bulk.vbs).toHaveLength(42);
+      const next = read(byId.get(202)!);
+      expect(next.vbs[0]!.oid).toEqual([...vnicVm, 5]);
+      expect(next.vbs[1]).toEqual({ oid: [...vnicVm, 40], type: 0x82, value: null });
+      expect(read(byId.get(203)!)).toMatchObject({ error: 17, index: 1 });
     } finally {
       await snmp.stop();
       await master.close();
