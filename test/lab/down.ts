@@ -17,8 +17,9 @@ export async function down(o: LabOptions): Promise<string[]> {
   const state = readState(names.stateFile);
   const removed: string[] = [];
   if (existsSync(o.dir)) {
-    if (await stopAgent(agentFiles(o.dir, o.snmpPort))) removed.push('agent');
-    if (await stopVcenter(o.dir)) removed.push('vCenter simulator');
+    const [agent, vc] = await Promise.all([stopAgent(agentFiles(o.dir, o.snmpPort)), stopVcenter(o.dir)]);
+    if (agent) removed.push('agent');
+    if (vc) removed.push('vCenter simulator');
   }
   const present = new Set(netnsList());
   const hostPorts = new Map<string, string | null>(names.namespaces.map((ns) => [ns, null]));

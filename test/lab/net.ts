@@ -110,11 +110,9 @@ export async function startOvs(ovsDir: string, bridge: string, ports: string[]):
 }
 
 export async function stopOvs(ovsDir: string, bridge: string): Promise<void> {
-  const running = ovsRunning(ovsDir);
-  // the netdev datapath's bridge is a persistent tap: only del-br makes ovs-vswitchd remove it
-  if (running.db && running.vswitchd) await vsctl(ovsDir, '--if-exists', 'del-br', bridge).catch(() => undefined);
   await stopPid(join(ovsDir, 'ovs-vswitchd.pid'), ovsDir);
   await stopPid(join(ovsDir, 'ovsdb-server.pid'), ovsDir);
+  // the netdev datapath's bridge is a persistent tap that outlives ovs-vswitchd
   if (isTap(bridge)) trySh('ip', ['link', 'del', bridge]);
 }
 

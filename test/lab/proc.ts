@@ -60,10 +60,16 @@ export function readPid(file: string): number | null {
   }
 }
 
+/** Running, that is: a zombie waiting for a reaper (our daemons' parent is gone) counts as dead. */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
