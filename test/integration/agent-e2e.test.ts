@@ -1,7 +1,8 @@
 // End to end, as an operator runs it: `vmtrace agent` against a real Open vSwitch and the
 // vCenter simulator. Ground truth is read with ovs-vsctl, never through the agent.
 
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Store } from '../../agent/store/index.js';
@@ -17,6 +18,25 @@ let config: string;
 const agents: AgentProcess[] = [];
 
 const HOLD_S = 3;
+let communityFile: string;
+let snmpPort: number;
+
+function freeUdpPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    s.bind(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function show(what: string): Promise<Record<string, unknown>> {
+  const r = await runCli(['show', what, '--json', '--agent', `127.0.0.1:${snmpPort}`, '--community-file', communityFile]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
 
 beforeAll(async () => {
   [ovs, vc] = await Promise.all([
@@ -34,7 +54,11 @@ beforeAll(async () => {
     }),
   ]);
   dir = tempDir('vmt-e2e-');
+  communityFile = join(dir, 'snmp.community');
+  writeFileSync(communityFile, 'e2e-community\n', { mode: 0o600 });
+  snmpPort = await freeUdpPort();
   config = writeAgentConfig(dir, {
+    extra: { snmp: { listen: `udp:127.0.0.1:${snmpPort}`, communities: [{ communityFile, from: '127.0.0.1/32' }] } },
     endpoint: ovs.endpoint,
     vcenters: [vc],
     ports: {
@@ -87,6 +111,17 @@ describe('vmtrace agent against Open vSwitch and the vCenter simulator', () => {
     const all = await ovs.allTrunks();
     expect([...all.values()].filter((t) => t.includes(99))).toHaveLength(48);
     expect(await ovs.trunksOf('swp3')).toEqual([1, 99]);
+
+    // what operators read over SNMP agrees with the device
+    const { ports } = (await show('ports')) as { ports: { name: string; vlans: number[]; dynamicVlans: number[]; ownedVlans: number[]; neighborHost: string | null; managed: boolean; state: string }[] };
+    const swp1 = ports.find((p) => p.name === 'swp1')!;
+    expect(swp1).toMatchObject({ managed: true, neighborHost: 'esx-01.lab', dynamicVlans: [100], state: 'ok' });
+    expect(swp1.vlans).toEqual(await ovs.trunksOf('swp1'));
+    expect(swp1.ownedVlans).toEqual(expect.arrayContaining([99, 100]));
+    const { summary } = (await show('summary')) as { summary: { switchName: string; counts: { vms: number; managedPorts: number }; vcenters: { state: string }[] } };
+    expect(summary.switchName).toBe('leaf1');
+    expect(summary.counts).toMatchObject({ vms: 2, managedPorts: 48 });
+    expect(summary.vcenters[0]!.state).toBe('synced');
 
     const moved = Date.now();
     await vc.control.relocate('app1', 'esx-02.lab');
