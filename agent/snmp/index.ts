@@ -38,6 +38,9 @@ export interface SnmpConfig {
   trapRate?: RateLimit;
   /** how long a built tree is reused, ms (default 1000) */
   cacheMs?: number;
+  /** AgentX liveness: ping interval (default 10 s) and answer timeout (default 3 s) */
+  agentxPingMs?: number;
+  agentxTimeoutMs?: number;
 }
 
 export interface SnmpHandle {
@@ -104,7 +107,14 @@ export async function startSnmp(
     if (cfg.agentx) {
       const subtrees = [oidArray('vmtraceMIB'), ...(cfg.lldpMib ? [LLDP_MIB] : [])];
       agentx = new AgentXSubagent(
-        { address: cfg.agentx, subtrees, id: oidArray('vmtraceMIB'), descr: 'vmtrace agent' },
+        {
+          address: cfg.agentx,
+          subtrees,
+          id: oidArray('vmtraceMIB'),
+          descr: 'vmtrace agent',
+          ...(cfg.agentxPingMs ? { pingIntervalMs: cfg.agentxPingMs } : {}),
+          ...(cfg.agentxTimeoutMs ? { responseTimeoutMs: cfg.agentxTimeoutMs } : {}),
+        },
         tree,
         counters,
         log,

@@ -311,6 +311,36 @@ describe('AgentX subagent under a real snmpd', () => {
 });
 
 describe('a missing or hung master never blocks', () => {
+  it('a master that stops answering pings after the session opened: dropped and re-opened', async () => {
+    let sessions = 0;
+    const server = net.createServer((s) => {
+      const mine = ++sessions;
+      const framer = new AgentXFramer();
+      s.on('error', () => undefined);
+      s.on('data', (chunk) => {
+        for (const pdu of framer.push(chunk)) {
+          // the first session goes silent after registration: pings are never answered
+          if (pdu.type === AX.Ping && mine === 1) continue;
+          if (pdu.type !== AX.Response) s.write(encodePdu(AX.Response, { sessionId: mine, transactionId: 0, packetId: pdu.packetId }, (w) => w.u32(0).u16(0).u16(0)));
+        }
+      });
+    });
+    const axPort = await freeTcpPort();
+    await new Promise<void>((r) => server.listen(axPort, '127.0.0.1', r));
+    const snmp = await startSnmp({ agentx: `tcp:127.0.0.1:${axPort}`, agentxPingMs: 300, agentxTimeoutMs: 300, communities: [], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger());
+    try {
+      await snmp.agentxReady();
+      const t0 = Date.now();
+      while (snmp.counters().agentxConnects < 2 && Date.now() - t0 < 5000) await sleep(50);
+      expect(snmp.counters().agentxConnects).toBe(2);
+      expect(snmp.counters().agentxDisconnects).toBe(1);
+      expect(sessions).toBe(2);
+    } finally {
+      await snmp.stop();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+
   it('no master at the socket path: start returns at once and the standalone agent answers', async () => {
     const port = await freeUdpPort();
     const t0 = Date.now();

@@ -212,7 +212,7 @@ describe('bad input on the AgentX stream', () => {
       });
     });
     await new Promise<void>((r) => server.listen(axPort, '127.0.0.1', r));
-    const ax = await startSnmp({ agentx: `tcp:127.0.0.1:${axPort}`, communities: [], users: [], traps: [], lldpMib: false }, viewOf(sampleData()), () => [], silentLogger());
+    const ax = await startSnmp({ agentx: `tcp:127.0.0.1:${axPort}`, agentxPingMs: 500, agentxTimeoutMs: 500, communities: [], users: [], traps: [], lldpMib: false }, viewOf(sampleData()), () => [], silentLogger());
     try {
       const t0 = Date.now();
       while (sessions < 4 && Date.now() - t0 < 15_000) await sleep(50);
