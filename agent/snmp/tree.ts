@@ -52,8 +52,11 @@ export class StaticSegment implements Segment {
     const i = this.lowerBound(oid);
     const e = this.entries[i];
     if (e && compareOids(e.oid, oid) === 0) return e;
+    // The object exists when an instance under the requested OID's parent sits on either side.
     const parent = oid.slice(0, -1);
-    return parent.length > this.prefix.length - 1 && e !== undefined && isPrefix(parent, e.oid) ? 'noSuchInstance' : null;
+    if (parent.length < this.prefix.length) return null;
+    const before = this.entries[i - 1];
+    return (e && isPrefix(parent, e.oid)) || (before && isPrefix(parent, before.oid)) ? 'noSuchInstance' : null;
   }
 
   next(oid: readonly number[], include: boolean): Varbind | null {

@@ -77,6 +77,14 @@ describe('OidTree', () => {
     );
   });
 
+  it('a scalar asked with a wrong instance is noSuchInstance; an unknown object noSuchObject', () => {
+    const tree = new OidTree(build([], 3).segments);
+    expect(tree.get([...BASE, 1, 2, 5]).type).toBe(T.NoSuchInstance);
+    expect(tree.get([...BASE, 1, 3, 0, 0]).type).toBe(T.NoSuchInstance); // as net-snmp answers sysName.0.0
+    expect(tree.get([...BASE, 1, 9, 0]).type).toBe(T.NoSuchObject);
+    expect(tree.get([...BASE, 1, 2, 0]).value).toBe(2);
+  });
+
   it('a whole walk visits every instance once, in order', () => {
     const m = build([[5, 1, 3, 3, 9], [], [2]], 3);
     const tree = new OidTree(m.segments);
