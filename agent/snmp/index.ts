@@ -86,6 +86,14 @@ export async function startSnmp(
       throw new VmtraceError('CONFIG_INVALID', 'snmp: the community "public" (or an empty one) is refused; use a secret from a file');
     }
   }
+  for (const u of [...cfg.users, ...cfg.traps.flatMap((t) => (t.user ? [t.user] : []))]) {
+    if (u.authKey.length < 8 || u.privKey.length < 8) {
+      throw new VmtraceError('CONFIG_INVALID', `snmp: user ${u.name}: SNMPv3 auth and priv keys need at least 8 characters`);
+    }
+  }
+  for (const t of cfg.traps) {
+    if (!t.user && !t.community) throw new VmtraceError('CONFIG_INVALID', `snmp: trap target ${t.target} needs a community or a v3 user`);
+  }
   const engineId = cfg.engineId ? Buffer.from(cfg.engineId.replace(/^0x/i, ''), 'hex') : engineIdFor(view.summary().switchName);
   if (engineId.length < 5 || engineId.length > 32) throw new VmtraceError('CONFIG_INVALID', 'snmp: engineId must be 5 to 32 octets');
   const counters = newCounters();

@@ -183,9 +183,15 @@ describe('standalone SNMP agent', () => {
     expect(Number(parseWalk(g.stdout).get(`${OIDS.vmtraceSnmpBadPackets}.0`)?.value)).toBe(snmp.counters().badPackets);
   });
 
-  it('refuses the community "public" at start', async () => {
+  it('refuses the community "public", short v3 keys and a taken port at start', async () => {
     await expect(
       startSnmp({ listen: 'udp:127.0.0.1:0', communities: [{ community: 'public', from: '0.0.0.0/0' }], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger()),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      startSnmp({ listen: 'udp:127.0.0.1:0', communities: [], users: [{ ...sha256, privKey: 'short' }], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger()),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      startSnmp({ listen: target, communities: [{ community: 'another-one', from: '127.0.0.1' }], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger()),
+    ).rejects.toMatchObject({ code: 'SNMP_ERROR' }); // the port is taken
   });
 });
