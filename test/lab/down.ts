@@ -5,9 +5,9 @@
 
 import { existsSync, rmSync } from 'node:fs';
 import { agentFiles, stopAgent } from './agent.js';
-import { stopHost, stopOvs } from './net.js';
+import { isTap, stopHost, stopOvs } from './net.js';
 import { labNames, type LabOptions } from './options.js';
-import { linkExists, netnsList, trySh } from './proc.js';
+import { linkExists, netnsList, pidsUsing, trySh } from './proc.js';
 import { readState } from './state.js';
 import { stopVcenter } from './vcenter.js';
 
@@ -37,6 +37,17 @@ export async function down(o: LabOptions): Promise<string[]> {
   for (const h of state?.hosts ?? []) {
     if (linkExists(h.port) && trySh('ip', ['link', 'del', h.port])) removed.push(`link ${h.port}`);
   }
+  // a crashed lab whose pidfiles are gone: whatever still runs with a path in the lab dir
+  const stray = pidsUsing(o.dir);
+  for (const pid of stray) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  if (stray.length && isTap(state?.bridge ?? names.bridge)) trySh('ip', ['link', 'del', state?.bridge ?? names.bridge]);
+  if (stray.length) removed.push(`${stray.length} stray process${stray.length > 1 ? 'es' : ''} (${stray.join(', ')})`);
   if (existsSync(o.dir)) {
     rmSync(o.dir, { recursive: true, force: true });
     removed.push(`dir ${o.dir}`);

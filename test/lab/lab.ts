@@ -11,6 +11,9 @@ import { labStatus, renderStatus, requireState } from './status.js';
 import { showLab, up } from './up.js';
 import { vmotion } from './vmotion.js';
 
+// `lab.ts up | head` must not leave half a lab: a closed stdout is not a reason to stop
+process.stdout.on('error', () => undefined);
+
 const say = (line: string): void => {
   process.stdout.write(line + '\n');
 };

@@ -116,7 +116,7 @@ export async function stopOvs(ovsDir: string, bridge: string): Promise<void> {
   if (isTap(bridge)) trySh('ip', ['link', 'del', bridge]);
 }
 
-function isTap(name: string): boolean {
+export function isTap(name: string): boolean {
   try {
     return /\btun type tap\b/.test(sh('ip', ['-d', 'link', 'show', name]));
   } catch {

@@ -3,7 +3,7 @@
 // when the process there is still the one we started (pids are recycled).
 
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 export class LabError extends Error {}
 
@@ -73,6 +73,26 @@ export function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** The lab's daemons as their command lines show them (lldpd rewrites its own: namespaces find it). */
+const LAB_DAEMONS = [/\/\.cache\/vcsim /, /vmtrace\.(js|ts) agent --config /, /^ovsdb-server /, /^ovs-vswitchd /];
+
+/**
+ * The lab's daemons whose command line names a path under `dir` (config, spec, pidfile): what a
+ * crashed lab left running after its pidfiles were lost. Never a process by program name alone,
+ * never anything else under the dir (an operator's `tail -f agent.log`).
+ */
+export function pidsUsing(dir: string): number[] {
+  const needle = dir.endsWith('/') ? dir : `${dir}/`;
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    const pid = Number(e);
+    if (!Number.isInteger(pid) || pid === process.pid || pid === process.ppid) continue;
+    const cmd = cmdline(pid);
+    if (cmd.includes(needle) && LAB_DAEMONS.some((re) => re.test(cmd.replace(/^\S*\/(ovsdb-server|ovs-vswitchd) /, '$1 ')))) out.push(pid);
+  }
+  return out;
 }
 
 function cmdline(pid: number): string {
