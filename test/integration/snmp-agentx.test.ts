@@ -289,7 +289,8 @@ describe('AgentX subagent under a real snmpd', () => {
   it('snmpd gone for a while: the agent keeps answering on its own, then re-registers', async () => {
     const port = await freeUdpPort();
     const community = `gone${process.pid}`;
-    const both = await startSnmp({ listen: `udp:127.0.0.1:${port}`, agentx: snmpd.agentxUnix, communities: [{ community, from: '127.0.0.1/32' }], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger());
+    // a bare path, as snmpd's default /var/agentx/master is written in configs
+    const both = await startSnmp({ listen: `udp:127.0.0.1:${port}`, agentx: snmpd.agentxUnix.slice('unix:'.length), communities: [{ community, from: '127.0.0.1/32' }], users: [], traps: [], lldpMib: false }, viewOf(data), () => [], silentLogger());
     try {
       await both.agentxReady();
       await snmpd.down();
