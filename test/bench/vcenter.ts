@@ -53,6 +53,7 @@ async function main(): Promise<number> {
       last = now;
     }, 5);
     let peakRss = process.memoryUsage().rss;
+    figure('vcenter_rss_before_sync', Math.round(peakRss / 2 ** 20), 'MiB', 'reference: node + tsx + modules, idle', true);
     const rss = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 10);
 
     const vmHost = new Map<string, { host: string | null; at: number }>();

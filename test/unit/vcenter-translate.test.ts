@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Mirror } from '../../agent/sources/vcenter/mirror.js';
-import { readObjectUpdate, readObjectContent } from '../../agent/sources/vcenter/translate.js';
+import { pruneDevices, readObjectUpdate, readObjectContent } from '../../agent/sources/vcenter/translate.js';
 import { parseAll, type XNode } from '../../agent/sources/vcenter/xml-stream.js';
 
 const ENV_OPEN =
@@ -12,7 +12,8 @@ const ENV_OPEN =
 const ENV_CLOSE = '</filterSet></returnval></WaitForUpdatesExResponse></soapenv:Body></soapenv:Envelope>';
 
 function updates(objectSets: string): XNode[] {
-  return parseAll(ENV_OPEN + objectSets + ENV_CLOSE, (p) => p.length === 6 && p[5] === 'objectSet').nodes;
+  // parsed as the source parses: with the device pruning on
+  return parseAll(ENV_OPEN + objectSets + ENV_CLOSE, (p) => p.length === 6 && p[5] === 'objectSet', pruneDevices).nodes;
 }
 
 function change(name: string, val: string, op = 'assign'): string {
@@ -226,6 +227,22 @@ describe('vCenter translator', () => {
     expect(warnings).toEqual(
       expect.arrayContaining(['skipping malformed ObjectUpdate', 'ignoring update for an unexpected managed object type', 'ignoring unknown VM power state']),
     );
+  });
+
+  it('prunes what it does not read from device lists while parsing (disks, labels, controllers)', () => {
+    const vm = updates(FULL).find((n) => n.children.some((c) => c.attrs.type === 'VirtualMachine'))!;
+    const devices = vm.children.find((c) => c.name === 'changeSet' && c.children.some((x) => x.text === 'config.hardware.device'))!.children.find((c) => c.name === 'val')!;
+    expect(devices.children).toHaveLength(6);
+    const names = new Set<string>();
+    const walk = (n: XNode) => {
+      names.add(n.name);
+      n.children.forEach(walk);
+    };
+    devices.children.forEach(walk);
+    expect([...names].sort()).toEqual(['VirtualDevice', 'backing', 'connectable', 'connected', 'key', 'macAddress', 'network', 'port', 'portgroupKey', 'portKey', 'switchUuid', 'opaqueNetworkId', 'deviceName'].sort());
+    // the host network in the same answer is untouched
+    const host = updates(FULL)[0]!;
+    expect(JSON.stringify(host)).toContain('nicDevice');
   });
 
   it('reads RetrievePropertiesEx ObjectContent like an enter', () => {

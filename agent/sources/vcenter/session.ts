@@ -10,7 +10,7 @@ import { WATCHED_EVENTS } from './events.js';
 import { VimFault } from './faults.js';
 import { makeAgent } from './tls.js';
 import { Transport } from './transport.js';
-import { INVENTORY_PROPERTIES, INVENTORY_VIEW_TYPES, VM_PROPERTIES, VM_VIEW_TYPES } from './translate.js';
+import { HOT_PROPERTIES, INVENTORY_PROPERTIES, INVENTORY_VIEW_TYPES, VM_PROPERTIES, VM_VIEW_TYPES } from './translate.js';
 import { VimApi, mo, viewFilterSpec, type ServiceContent, type SoapMoRef } from './vim-api.js';
 
 export interface VcenterConfig {
@@ -78,9 +78,8 @@ export async function readPassword(cfg: VcenterConfig): Promise<string> {
 
 export class Session {
   view: SoapMoRef | null = null;
-  /** inventory collector: hosts, networks, DVS */
-  collector: SoapMoRef | null = null;
-  /** VM collector: VMs, plus the event filter */
+  /** the dedicated property collectors: hot (VM placement + events), VMs, inventory */
+  collectors: SoapMoRef[] = [];
   hotCollector: SoapMoRef | null = null;
   vmView: SoapMoRef | null = null;
   eventFilter: string | null = null;
@@ -114,15 +113,21 @@ export class Session {
     }
   }
 
-  /** Two container views, each with a dedicated property collector and filter (see VM_PROPERTIES). */
+  /** Two container views and three dedicated property collectors (see HOT_PROPERTIES). */
   async createInventoryFilter(): Promise<void> {
     const { api, sc } = this;
-    this.view = await api.createContainerView(sc.viewManager, sc.rootFolder, INVENTORY_VIEW_TYPES);
-    this.collector = await api.createPropertyCollector(sc.propertyCollector);
-    await api.createFilter(this.collector, viewFilterSpec(this.view, INVENTORY_PROPERTIES));
     this.vmView = await api.createContainerView(sc.viewManager, sc.rootFolder, VM_VIEW_TYPES);
-    this.hotCollector = await api.createPropertyCollector(sc.propertyCollector);
-    await api.createFilter(this.hotCollector, viewFilterSpec(this.vmView, VM_PROPERTIES));
+    this.view = await api.createContainerView(sc.viewManager, sc.rootFolder, INVENTORY_VIEW_TYPES);
+    for (const [view, props] of [
+      [this.vmView, HOT_PROPERTIES],
+      [this.vmView, VM_PROPERTIES],
+      [this.view, INVENTORY_PROPERTIES],
+    ] as const) {
+      const pc = await api.createPropertyCollector(sc.propertyCollector);
+      this.collectors.push(pc);
+      await api.createFilter(pc, viewFilterSpec(view, props));
+    }
+    this.hotCollector = this.collectors[0]!;
   }
 
   /**
@@ -159,12 +164,13 @@ export class Session {
         return sessionGone(err) ? 'gone' : err instanceof VimFault ? 'ok' : 'silent';
       }
     };
-    // destroying the collector also destroys its filters; if it shows the session is gone
+    // destroying a collector also destroys its filters; if the first shows the session is gone
     // (or vCenter is silent), the other steps would fare alike
-    const first = this.collector ? await attempt('DestroyPropertyCollector', () => this.api.destroyPropertyCollector(this.collector!)) : 'ok';
-    if (first === 'gone') return this.finish();
-    if (first === 'silent') return 'orphaned';
-    if (this.hotCollector) await attempt('DestroyPropertyCollector', () => this.api.destroyPropertyCollector(this.hotCollector!));
+    for (const [i, pc] of this.collectors.entries()) {
+      const r = await attempt('DestroyPropertyCollector', () => this.api.destroyPropertyCollector(pc));
+      if (i === 0 && r === 'gone') return this.finish();
+      if (i === 0 && r === 'silent') return 'orphaned';
+    }
     if (this.eventCollector) await attempt('DestroyCollector', () => this.api.destroyCollector(this.eventCollector!));
     if (this.view) await attempt('DestroyView', () => this.api.destroyView(this.view!));
     if (this.vmView) await attempt('DestroyView', () => this.api.destroyView(this.vmView!));

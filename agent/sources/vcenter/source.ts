@@ -180,7 +180,7 @@ class Watcher {
       if (ch) mirror.apply(ch);
     };
 
-    // first sync of both collectors: page until the server says each is complete
+    // first sync of every collector: page until the server says each is complete
     const firstSync = async (pc: SoapMoRef): Promise<string> => {
       let version = '';
       for (;;) {
@@ -189,7 +189,7 @@ class Watcher {
         if (!r.truncated) return version;
       }
     };
-    const [invVersion, hotVersion] = await Promise.all([firstSync(s.collector!), firstSync(s.hotCollector!)]);
+    const versions = await Promise.all(s.collectors.map((pc) => firstSync(pc)));
     const size = mirror.size;
     if (size.hosts + size.vms === 0 && this.delivered > 0) await this.confirmEmpty();
     const inv = mirror.inventory();
@@ -209,7 +209,7 @@ class Watcher {
     this.setStatus({ state: 'synced', lastSync: now, error: null });
     this.log.info({ hosts: inv.hosts.length, vms: inv.vms.length, networks: inv.networks.length }, 'vCenter inventory synced');
 
-    // watch both collectors; the first failure ends the session (the other wait is aborted
+    // watch every collector; the first failure ends the session (the other waits are aborted
     // when the session closes)
     const flush = async (): Promise<void> => {
       // the events of this answer first: a migration start must reach the sink before the
@@ -243,7 +243,7 @@ class Watcher {
         await flush();
       }
     };
-    const loops = [watchLoop(s.collector!, invVersion, true), watchLoop(s.hotCollector!, hotVersion, false)];
+    const loops = s.collectors.map((pc, i) => watchLoop(pc, versions[i]!, i === s.collectors.length - 1));
     // the first failure is raised by race; the other loop ends when the session closes
     for (const l of loops) l.catch(() => {});
     await Promise.race(loops);

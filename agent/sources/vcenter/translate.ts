@@ -38,22 +38,24 @@ export function factKey(vcenter: string, moid: string): string {
 }
 
 /**
- * The properties rule 1 needs, in two filters on two dedicated property collectors, each over
- * its own ContainerView:
- * - VM_PROPERTIES over a VirtualMachine view, together with the event filter: what a vMotion or
- *   a power change moves, the vNICs, and the migration events arrive through one ordered
- *   stream (make-before-break must precede the host change);
- * - INVENTORY_PROPERTIES over a HostSystem/Network/DVS view: host networking, portgroups, DVS.
- * Why two: a collector re-evaluates its whole filter on every object change (govmomi's simulator
- * re-collects every object of the view per change and type-checks each against every property
- * spec), so a view that mixes 10,000 VMs with hosts and portgroups makes every change cost
- * 10,000 × specs checks; split by type, each filter evaluates only objects it wants.
+ * The properties rule 1 needs, in three filters, each on its own dedicated property collector:
+ * - HOT_PROPERTIES (VirtualMachine view) with the event filter: where each VM runs — what a
+ *   vMotion moves — and the migration events, through one ordered stream (make-before-break
+ *   must precede the host change);
+ * - VM_PROPERTIES (same view): names, power states, UUIDs, templates, vNICs;
+ * - INVENTORY_PROPERTIES (HostSystem/Network/DVS view): host networking, portgroups, DVS.
+ * Why not one: a collector re-evaluates its whole filter on every object change anywhere
+ * (govmomi's simulator re-collects every object of the view, every property path, for each
+ * change; vCenter does comparable bookkeeping), so VM placement must not wait behind 10,000
+ * VMs' device lists, and a view mixing VMs with hosts makes every change type-check each object
+ * against every property spec. Split, the placement filter costs what a bare client's does.
  */
+export const HOT_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [
+  { type: 'VirtualMachine', pathSet: ['runtime.host'] },
+];
+
 export const VM_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [
-  {
-    type: 'VirtualMachine',
-    pathSet: ['runtime.host', 'runtime.powerState', 'name', 'config.instanceUuid', 'config.template', 'config.hardware.device'],
-  },
+  { type: 'VirtualMachine', pathSet: ['name', 'runtime.powerState', 'config.instanceUuid', 'config.template', 'config.hardware.device'] },
 ];
 
 export const INVENTORY_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [
@@ -82,8 +84,34 @@ export const VM_VIEW_TYPES = ['VirtualMachine'];
 export const INVENTORY_VIEW_TYPES = ['HostSystem', 'Network', 'DistributedVirtualSwitch'];
 
 /** Both filters together, over one view: what a one-shot read (checkVcenter) retrieves. */
-export const ALL_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [...VM_PROPERTIES, ...INVENTORY_PROPERTIES];
+export const ALL_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> = [
+  { type: 'VirtualMachine', pathSet: [...HOT_PROPERTIES[0]!.pathSet, ...VM_PROPERTIES[0]!.pathSet] },
+  ...INVENTORY_PROPERTIES,
+];
 
+
+// ---------------------------------------------------------------------------------------------
+// What of a VM's device list we read: per device its key, MAC, connect state and the backing's
+// network. Everything else (disks, controllers, labels…) is pruned while parsing.
+
+const DEVICE_KEEP = new Set(['key', 'macAddress', 'backing', 'connectable']);
+const BACKING_KEEP = new Set(['network', 'port', 'deviceName', 'opaqueNetworkId']);
+
+/** PruneRule for ObjectUpdate/ObjectContent subtrees (see xml-stream.ts). */
+export function pruneDevices(path: readonly string[], from: number): boolean {
+  // items of an ArrayOfVirtualDevice value are <VirtualDevice xsi:type=…>, right under <val>
+  for (let i = Math.max(0, from - 1); i < path.length - 2; i++) {
+    if (path[i] !== 'val' || path[i + 1] !== 'VirtualDevice') continue;
+    const member = path[i + 2]!;
+    if (!DEVICE_KEEP.has(member)) return true;
+    const sub = path[i + 3];
+    if (sub === undefined) return false;
+    if (member === 'backing') return !BACKING_KEEP.has(sub);
+    if (member === 'connectable') return sub !== 'connected';
+    return false;
+  }
+  return false;
+}
 
 // ---------------------------------------------------------------------------------------------
 // ObjectUpdate (WaitForUpdatesEx) and ObjectContent (RetrievePropertiesEx), normalised.

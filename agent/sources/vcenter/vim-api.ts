@@ -12,7 +12,8 @@ import soap from 'soap';
 import { VmtraceError, errorMessage } from '../../../shared/errors.js';
 import { faultFromNode } from './faults.js';
 import type { Transport } from './transport.js';
-import { SoapStreamReader, parseAll, type CollectRule, type XNode } from './xml-stream.js';
+import { pruneDevices } from './translate.js';
+import { SoapStreamReader, parseAll, type CollectRule, type PruneRule, type XNode } from './xml-stream.js';
 
 /** A ManagedObjectReference as `soap` reads and writes it. */
 export interface SoapMoRef {
@@ -117,7 +118,14 @@ export class VimApi {
    * A call whose answer is streamed: `collect` picks the subtrees (paths of local names,
    * Envelope first), `onNode` receives each as soon as it is complete.
    */
-  async stream(method: string, args: Record<string, unknown>, collect: CollectRule, onNode: (n: XNode, path: readonly string[]) => void, timeoutMs: number): Promise<void> {
+  async stream(
+    method: string,
+    args: Record<string, unknown>,
+    collect: CollectRule,
+    onNode: (n: XNode, path: readonly string[]) => void,
+    timeoutMs: number,
+    prune: PruneRule | null = null,
+  ): Promise<void> {
     const wsdl = (this.client as unknown as { wsdl: WsdlInternals }).wsdl;
     const input = wsdl.definitions.services.VimService.ports.VimPort.binding.methods[method]!.input;
     const body = wsdl.objectToDocumentXML(input.$name, args, input.targetNSAlias, input.targetNamespace, input.$type ?? input.$lookupType);
@@ -125,7 +133,7 @@ export class VimApi {
       '<?xml version="1.0" encoding="utf-8"?>' +
       '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">' +
       `<soap:Body>${body}</soap:Body></soap:Envelope>`;
-    const reader = new SoapStreamReader(collect, onNode);
+    const reader = new SoapStreamReader(collect, onNode, prune);
     let res;
     try {
       res = await this.transport.postStream(envelope, (t) => reader.write(t), { timeoutMs });
@@ -242,6 +250,7 @@ export class VimApi {
         }
       },
       timeoutMs,
+      pruneDevices,
     );
     return { version: newVersion, truncated, empty };
   }
@@ -254,11 +263,11 @@ export class VimApi {
       if (n.name === 'token') token = n.text.trim() || null;
       else onObject(n);
     };
-    await this.stream('RetrievePropertiesEx', { _this: pc, specSet: [spec], options: { maxObjects } }, collect, onNode, timeoutMs);
+    await this.stream('RetrievePropertiesEx', { _this: pc, specSet: [spec], options: { maxObjects } }, collect, onNode, timeoutMs, pruneDevices);
     while (token) {
       const t: string = token;
       token = null;
-      await this.stream('ContinueRetrievePropertiesEx', { _this: pc, token: t }, collect, onNode, timeoutMs);
+      await this.stream('ContinueRetrievePropertiesEx', { _this: pc, token: t }, collect, onNode, timeoutMs, pruneDevices);
     }
   }
 
