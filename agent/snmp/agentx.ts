@@ -7,6 +7,7 @@
 import net from 'node:net';
 import type { Logger } from '../log.js';
 import {
+  AgentXError,
   AgentXFramer,
   AX,
   AX_ERR,
@@ -17,6 +18,7 @@ import {
   type SearchRange,
 } from './agentx-pdu.js';
 import type { SnmpCounters } from './counters.js';
+import { throttled } from './throttle.js';
 import type { OidTree } from './tree.js';
 import { compareOids, T, type Varbind } from './varbind.js';
 
@@ -70,6 +72,8 @@ export class AgentXSubagent {
   private readonly startMs = Date.now();
   private readonly target: Target;
   state: AgentXState = 'down';
+  private lastError = '';
+  private readonly warnPdu = throttled(60_000, (suppressed) => this.log.warn({ err: this.lastError, suppressed }, 'agentx: request not answered'));
   /** ms since epoch at which the master's sysUpTime was 0 (known once a session opened) */
   masterStartMs: number | null = null;
   /** resolved each time a session is open and registered (tests, logs) */
@@ -245,9 +249,13 @@ export class AgentXSubagent {
       try {
         this.onPdu(socket, pdu);
       } catch (err) {
-        this.counters.agentxParseErrors++;
-        this.reply(socket, pdu, AX_ERR.parseError, 0, []);
-        this.log.warn({ err: (err as Error).message, type: pdu.type }, 'agentx: bad PDU from the master');
+        // A malformed PDU is the master's fault (parseError); anything else is ours, e.g. the
+        // state view failing (processingError): answer either way so snmpd does not wait.
+        const parse = err instanceof AgentXError;
+        if (parse) this.counters.agentxParseErrors++;
+        if (pdu.type !== AX.Response && pdu.type !== AX.CleanupSet) this.reply(socket, pdu, parse ? AX_ERR.parseError : AX_ERR.processingError, 0, []);
+        this.lastError = `${parse ? 'bad PDU from the master' : 'cannot answer'}: ${(err as Error).message}`;
+        this.warnPdu();
       }
     }
   }

@@ -23,6 +23,8 @@ export interface SnmpCounters {
   notificationsSent: number;
   notificationsDropped: number;
   notificationErrors: number;
+  /** tables the state view failed to produce (served empty) */
+  viewErrors: number;
 }
 
 export function newCounters(): SnmpCounters {
@@ -48,6 +50,7 @@ export function newCounters(): SnmpCounters {
     notificationsSent: 0,
     notificationsDropped: 0,
     notificationErrors: 0,
+    viewErrors: 0,
   };
 }
 

@@ -9,6 +9,7 @@ import type { Logger } from '../log.js';
 import { AgentXSubagent } from './agentx.js';
 import { badPackets, newCounters, type SnmpCounters } from './counters.js';
 import { Notifier, type NotificationFields, type NotificationKind, type RateLimit, type TrapTarget } from './notifier.js';
+import { throttled } from './throttle.js';
 import { StaticSegment, TreeCache } from './tree.js';
 import { engineIdFor, parseListen, UdpAgent, type CommunityConfig } from './udp-agent.js';
 import type { UsmUserConfig } from './usm.js';
@@ -97,8 +98,15 @@ export async function startSnmp(
   const engineId = cfg.engineId ? Buffer.from(cfg.engineId.replace(/^0x/i, ''), 'hex') : engineIdFor(view.summary().switchName);
   if (engineId.length < 5 || engineId.length > 32) throw new VmtraceError('CONFIG_INVALID', 'snmp: engineId must be 5 to 32 octets');
   const counters = newCounters();
+  let lastViewError = '';
+  const warnView = throttled(60_000, (suppressed) => log.warn({ err: lastViewError, suppressed }, 'snmp: a table of the state view failed; served empty'));
+  const viewError = (table: string, err: unknown): void => {
+    counters.viewErrors++;
+    lastViewError = `${table}: ${(err as Error)?.message ?? String(err)}`;
+    warnView();
+  };
   const cache = new TreeCache(() => {
-    const own = [systemSegment(view), ...vmtraceSegments(view, { snmpBadPackets: badPackets(counters) })];
+    const own = [systemSegment(view), ...vmtraceSegments(view, { snmpBadPackets: badPackets(counters), onError: viewError })];
     return cfg.lldpMib ? [new StaticSegment(LLDP_MIB, lldpVarbinds(lldpRows(), log)), ...own] : own;
   }, cfg.cacheMs ?? 1000);
   const tree = () => cache.current();

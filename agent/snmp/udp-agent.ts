@@ -27,6 +27,7 @@ import {
 import { answer } from './respond.js';
 import type { OidTree } from './tree.js';
 import { aesDecrypt, localizeUser, verifyDigest, type LocalizedUser, type UsmUserConfig } from './usm.js';
+import { throttled } from './throttle.js';
 import { T } from './varbind.js';
 
 export interface CommunityConfig {
@@ -92,6 +93,10 @@ export class UdpAgent {
   private readonly rules: CommunityRule[];
   private readonly users = new Map<string, LocalizedUser>();
   private readonly startMs = Date.now();
+  private lastError = '';
+  private readonly warnInternal = throttled(60_000, (suppressed) =>
+    this.log.warn({ err: this.lastError, suppressed }, 'snmp: dropped a packet after an internal error'),
+  );
   /** RFC 3414 wants boots to grow on every restart; without storage, the start second does. */
   private readonly boots = Math.max(1, Math.floor(Date.now() / 1000) - 1_700_000_000);
 
@@ -124,7 +129,8 @@ export class UdpAgent {
       } catch (err) {
         // Last line of defence: a bug in answering one packet must not stop the agent.
         this.counters.silentDrops++;
-        this.log.warn({ err: String(err) }, 'snmp: dropped a packet after an internal error');
+        this.lastError = String(err);
+        this.warnInternal();
       }
     });
     return new Promise((resolve, reject) => {

@@ -65,12 +65,23 @@ function table<R>(
 export interface VmtraceMibExtras {
   /** our own count of dropped SNMP packets (overrides the view's) */
   snmpBadPackets?: number;
+  /** a table the view could not produce: served empty, reported here */
+  onError?: (table: string, err: unknown) => void;
 }
 
 /** The segments of VMTRACE-MIB over a snapshot of the view (tables are virtual: see tree.ts). */
 export function vmtraceSegments(view: AgentStateView, extras: VmtraceMibExtras = {}): Segment[] {
   const scalars: Varbind[] = [];
   const out: Segment[] = [];
+  // One failing table (a store error, a bug) empties that table, not the whole MIB.
+  const rows = <R>(table: string, read: () => R[]): R[] => {
+    try {
+      return read();
+    } catch (err) {
+      extras.onError?.(table, err);
+      return [];
+    }
+  };
   const s = view.summary();
   scalar(scalars, 'vmtraceSwitchName', text(s.switchName));
   scalar(scalars, 'vmtraceVersion', text(s.version));
@@ -105,7 +116,7 @@ export function vmtraceSegments(view: AgentStateView, extras: VmtraceMibExtras =
     [5, (r) => text(r.v.error ?? '')],
   ]);
 
-  table(out, 'vmtracePortEntry', view.ports(), (p) => p.ifIndex, [
+  table(out, 'vmtracePortEntry', rows('ports', () => view.ports()), (p) => p.ifIndex, [
     [2, (p) => text(p.name)],
     [3, (p) => text(p.neighborHost)],
     [4, (p) => text(p.neighborNic)],
@@ -130,7 +141,7 @@ export function vmtraceSegments(view: AgentStateView, extras: VmtraceMibExtras =
     [23, (p) => gauge(p.surplusVlans.length)],
   ]);
 
-  table(out, 'vmtraceVmEntry', view.vms(), (v) => v.index, [
+  table(out, 'vmtraceVmEntry', rows('vms', () => view.vms()), (v) => v.index, [
     [2, (v) => text(v.name)],
     [3, (v) => text(v.vcenter)],
     [4, (v) => text(v.moid)],
@@ -139,7 +150,7 @@ export function vmtraceSegments(view: AgentStateView, extras: VmtraceMibExtras =
     [7, (v) => text(v.host)],
   ]);
 
-  table(out, 'vmtraceVnicEntry', view.vnics(), (n) => n.index, [
+  table(out, 'vmtraceVnicEntry', rows('vnics', () => view.vnics()), (n) => n.index, [
     [2, (n) => int(Math.max(0, n.vmIndex))],
     [3, (n) => text(n.vmName)],
     [4, (n) => mac(n.mac)],
@@ -149,7 +160,7 @@ export function vmtraceSegments(view: AgentStateView, extras: VmtraceMibExtras =
     [8, (n) => int(n.ifIndex ?? 0)],
   ]);
 
-  table(out, 'vmtraceVtepEntry', view.vteps(), (v) => v.index, [
+  table(out, 'vmtraceVtepEntry', rows('vteps', () => view.vteps()), (v) => v.index, [
     [2, (v) => gauge(v.vni)],
     [3, (v) => vlanOrNone(v.vlan)],
     [4, (v) => text(v.port)],
@@ -157,7 +168,7 @@ export function vmtraceSegments(view: AgentStateView, extras: VmtraceMibExtras =
     [6, (v) => text(v.remoteVteps.join(','))],
   ]);
 
-  table(out, 'vmtraceEventEntry', view.events(), (e) => e.index, [
+  table(out, 'vmtraceEventEntry', rows('events', () => view.events()), (e) => e.index, [
     [2, (e) => epoch(e.at)],
     [3, (e) => text(e.kind)],
     [4, (e) => text(e.port)],
@@ -165,7 +176,7 @@ export function vmtraceSegments(view: AgentStateView, extras: VmtraceMibExtras =
     [6, (e) => text(e.message)],
   ]);
 
-  table(out, 'vmtraceNeighborEntry', view.neighbors().map((n, i) => ({ n, i: i + 1 })), (r) => r.i, [
+  table(out, 'vmtraceNeighborEntry', rows('neighbors', () => view.neighbors()).map((n, i) => ({ n, i: i + 1 })), (r) => r.i, [
     [2, (r) => int(Math.max(0, r.n.ifIndex))],
     [3, (r) => text(r.n.port)],
     [4, (r) => enumOf('vmtraceNeighborProtocol', r.n.protocol, ENUMS.vmtraceNeighborProtocol.lldp)],

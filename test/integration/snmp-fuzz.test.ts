@@ -181,6 +181,30 @@ describe('bad input on the UDP agent', () => {
   });
 });
 
+describe('a failing state view', () => {
+  it('a table that cannot be read is served empty; the rest, and the agent, carry on', async () => {
+    let broken = false;
+    const base = viewOf(sampleData());
+    const view = { ...base, vnics: () => (broken ? (() => { throw new Error('store is gone'); })() : base.vnics()) };
+    const p = await freeUdpPort();
+    const s = await startSnmp({ listen: `udp:127.0.0.1:${p}`, communities: [{ community, from: '127.0.0.1' }], users: [], traps: [], lldpMib: false, cacheMs: 0 }, view, () => [], silentLogger());
+    try {
+      const walk = (oid: string) => netSnmp('snmpwalk', ['-v2c', '-c', community, '-On', '-t', '1', '-r', '0', `127.0.0.1:${p}`, oid]);
+      expect((await walk(OIDS.vmtraceVnicTable)).stdout.trim().split('\n')).toHaveLength(4 * 7);
+      broken = true;
+      const empty = (await walk(OIDS.vmtraceVnicTable)).stdout;
+      expect(empty).not.toContain(`${OIDS.vmtraceVnicEntry}.`);
+      expect(empty).toMatch(/No Such Object/); // snmpwalk's fallback get on an empty subtree
+      expect((await walk(OIDS.vmtraceScalars)).stdout).toContain('leaf1');
+      expect(s.counters().viewErrors).toBeGreaterThan(0);
+      broken = false;
+      expect((await walk(OIDS.vmtraceVnicTable)).stdout.trim().split('\n')).toHaveLength(4 * 7);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('bad input on the AgentX stream', () => {
   it('garbage from the master: the session is dropped and re-opened, nothing crashes', async () => {
     const axPort = await freeTcpPort();
