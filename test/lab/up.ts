@@ -39,6 +39,11 @@ export async function up(o: LabOptions, say: Say): Promise<LabState> {
   const leftovers = await down(o);
   if (leftovers.length) say(`cleaned up a previous lab: ${leftovers.join(', ')}`);
   const names = labNames(o);
+  // ovs-vswitchd deletes the datapaths of its namespace that its database does not list: a
+  // kernel one here (ovs-system) belongs to another Open vSwitch, which the lab must not wreck
+  if (linkExists('ovs-system')) {
+    throw new LabError('a kernel Open vSwitch datapath (ovs-system) exists in the root namespace: the lab runs its own ovs-vswitchd there, which would delete it; stop that Open vSwitch first');
+  }
   if (linkExists(names.bridge)) throw new LabError(`an interface named ${names.bridge} exists in the root namespace (another Open vSwitch?): use --prefix`);
   if (!(await udpPortFree(o.snmpPort))) throw new LabError(`UDP port 127.0.0.1:${o.snmpPort} is in use: use --snmp-port`);
   const ports = choosePorts(o);
