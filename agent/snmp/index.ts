@@ -14,7 +14,7 @@ import { StaticSegment, TreeCache } from './tree.js';
 import { engineIdFor, parseListen, UdpAgent, type CommunityConfig } from './udp-agent.js';
 import type { UsmUserConfig } from './usm.js';
 import { compareOids, rowToVarbind, type MibRow, type Varbind } from './varbind.js';
-import { systemSegment, vmtraceSegments } from './vmtrace-mib.js';
+import { snmpStatsSegments, systemSegment, vmtraceSegments } from './vmtrace-mib.js';
 
 export type { MibRow } from './varbind.js';
 export type { NotificationKind, NotificationFields, TrapTarget } from './notifier.js';
@@ -106,7 +106,7 @@ export async function startSnmp(
     warnView();
   };
   const cache = new TreeCache(() => {
-    const own = [systemSegment(view), ...vmtraceSegments(view, { snmpBadPackets: badPackets(counters), onError: viewError })];
+    const own = [systemSegment(view), ...snmpStatsSegments(counters), ...vmtraceSegments(view, { snmpBadPackets: badPackets(counters), onError: viewError })];
     return cfg.lldpMib ? [new StaticSegment(LLDP_MIB, lldpVarbinds(lldpRows(), log)), ...own] : own;
   }, cfg.cacheMs ?? 1000);
   const tree = () => cache.current();

@@ -67,6 +67,26 @@ export class StaticSegment implements Segment {
   }
 }
 
+/** A few instances computed at each request (uptime, live counters): never stale, never cached. */
+export class DynamicSegment implements Segment {
+  constructor(
+    readonly prefix: readonly number[],
+    private readonly entries: () => Varbind[],
+  ) {}
+
+  get(oid: readonly number[]): Varbind | null {
+    return this.entries().find((e) => compareOids(e.oid, oid) === 0) ?? null;
+  }
+
+  next(oid: readonly number[], include: boolean): Varbind | null {
+    for (const e of this.entries()) {
+      const c = compareOids(e.oid, oid);
+      if (c > 0 || (include && c === 0)) return e;
+    }
+    return null;
+  }
+}
+
 export type Cell = [type: number, value: Value];
 
 export interface Column<R> {

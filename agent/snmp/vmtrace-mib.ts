@@ -6,7 +6,8 @@ import { ENUMS, oidArray, type VmtraceName } from '../../shared/mib/oids.js';
 import type { AgentStateView } from '../../shared/status.js';
 import { formatVlans, vlanBitmap } from '../../shared/vlan.js';
 import type { VlanId } from '../../shared/model.js';
-import { StaticSegment, TableSegment, type Cell, type Column, type Segment } from './tree.js';
+import type { SnmpCounters } from './counters.js';
+import { DynamicSegment, StaticSegment, TableSegment, type Cell, type Column, type Segment } from './tree.js';
 import { T, type Varbind } from './varbind.js';
 
 const MAX_TEXT = 255;
@@ -202,26 +203,42 @@ const SYSTEM = [1, 3, 6, 1, 2, 1, 1];
  */
 export function systemSegment(view: AgentStateView): Segment {
   const s = view.summary();
-  const dynamic: Segment = {
-    prefix: SYSTEM,
-    get: (oid) => entries().find((e) => e.oid.length === oid.length && e.oid.every((x, i) => x === oid[i])) ?? null,
-    next: (oid, include) => {
-      for (const e of entries()) {
-        let c = 0;
-        for (let i = 0; i < Math.min(e.oid.length, oid.length) && c === 0; i++) c = e.oid[i]! - oid[i]!;
-        if (c === 0) c = e.oid.length - oid.length;
-        if (c > 0 || (include && c === 0)) return e;
-      }
-      return null;
-    },
-  };
-  const entries = (): Varbind[] => [
+  return new DynamicSegment(SYSTEM, () => [
     { oid: [...SYSTEM, 1, 0], type: T.OctetString, value: Buffer.from(`vmtrace ${s.version} agent on ${s.switchName}`) },
     { oid: [...SYSTEM, 2, 0], type: T.ObjectIdentifier, value: oidArray('vmtraceMIB') },
     { oid: [...SYSTEM, 3, 0], type: T.TimeTicks, value: Math.max(0, Math.floor((Date.now() - s.startedAt) / 10)) >>> 0 },
     { oid: [...SYSTEM, 5, 0], type: T.OctetString, value: Buffer.from(s.switchName) },
+  ]);
+}
+
+const SNMP_GROUP = [1, 3, 6, 1, 2, 1, 11];
+const USM_STATS = [1, 3, 6, 1, 6, 3, 15, 1, 1];
+
+/**
+ * The standalone agent's own health in the standard places (SNMPv2-MIB snmp group, usmStats),
+ * where NMS templates already look for bad community names and failed v3 authentications.
+ */
+export function snmpStatsSegments(c: SnmpCounters): Segment[] {
+  const c32 = (oid: number[], v: number): Varbind => ({ oid, type: T.Counter32, value: v >>> 0 });
+  return [
+    new DynamicSegment(SNMP_GROUP, () => [
+      c32([...SNMP_GROUP, 1, 0], c.inPkts),
+      c32([...SNMP_GROUP, 2, 0], c.outPkts),
+      c32([...SNMP_GROUP, 3, 0], c.inBadVersions),
+      c32([...SNMP_GROUP, 4, 0], c.inBadCommunityNames),
+      c32([...SNMP_GROUP, 5, 0], c.inBadCommunityUses),
+      c32([...SNMP_GROUP, 6, 0], c.inASNParseErrs),
+      c32([...SNMP_GROUP, 31, 0], c.silentDrops),
+    ]),
+    new DynamicSegment(USM_STATS, () => [
+      c32([...USM_STATS, 1, 0], c.usmUnsupportedSecLevels),
+      c32([...USM_STATS, 2, 0], c.usmNotInTimeWindows),
+      c32([...USM_STATS, 3, 0], c.usmUnknownUserNames),
+      c32([...USM_STATS, 4, 0], c.usmUnknownEngineIDs),
+      c32([...USM_STATS, 5, 0], c.usmWrongDigests),
+      c32([...USM_STATS, 6, 0], c.usmDecryptionErrors),
+    ]),
   ];
-  return dynamic;
 }
 
 /** Former name (test/helpers/show-agent.ts uses it with TreeCache); prefer startSnmp(). */

@@ -123,7 +123,9 @@ describe('standalone SNMP agent', () => {
       const n2 = await netSnmp('snmpgetnext', [...v2(), target, first]);
       expect(n2.stdout.startsWith(`.${all[all.indexOf(first) + 1]} = `)).toBe(true);
     }
-    const end = await netSnmp('snmpgetnext', [...v2(), target, '1.3.6.1.4.1.8072.9999.9999.8']);
+    const after = await netSnmp('snmpgetnext', [...v2(), target, '1.3.6.1.4.1.8072.9999.9999.8']);
+    expect(after.stdout.startsWith('.1.3.6.1.6.3.15.1.1.1.0 = Counter32:')).toBe(true); // usmStats come last
+    const end = await netSnmp('snmpgetnext', [...v2(), target, '1.3.6.1.6.3.15.1.1.6.0']);
     expect(end.stdout).toContain('No more variables left in this MIB View');
   });
 
@@ -177,6 +179,13 @@ describe('standalone SNMP agent', () => {
     expect(c.usmUnknownUserNames).toBeGreaterThan(c0.usmUnknownUserNames);
     expect(c.usmUnsupportedSecLevels).toBeGreaterThan(c0.usmUnsupportedSecLevels);
     expect(c.badPackets).toBeGreaterThanOrEqual(c0.badPackets + 6);
+    // and in the standard places: SNMPv2-MIB snmp group, usmStats
+    const std = await netSnmp('snmpget', [...v2(), target, '1.3.6.1.2.1.11.4.0', '1.3.6.1.2.1.11.5.0', '1.3.6.1.6.3.15.1.1.5.0', '1.3.6.1.6.3.15.1.1.6.0']);
+    const stats = parseWalk(std.stdout);
+    expect(stats.get('1.3.6.1.2.1.11.4.0')).toEqual({ type: 'Counter32', value: String(c.inBadCommunityNames) });
+    expect(stats.get('1.3.6.1.2.1.11.5.0')).toEqual({ type: 'Counter32', value: String(c.inBadCommunityUses) });
+    expect(stats.get('1.3.6.1.6.3.15.1.1.5.0')).toEqual({ type: 'Counter32', value: String(c.usmWrongDigests) });
+    expect(stats.get('1.3.6.1.6.3.15.1.1.6.0')).toEqual({ type: 'Counter32', value: String(c.usmDecryptionErrors) });
     // the count is served in VMTRACE-MIB once the cached tree is rebuilt
     snmp.invalidate();
     const g = await netSnmp('snmpget', [...v2(), target, `${OIDS.vmtraceSnmpBadPackets}.0`]);
