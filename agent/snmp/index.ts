@@ -62,8 +62,8 @@ export interface SnmpHandle {
   agentxMasterStart(): number | null;
 }
 
-/** Merges LLDP rows (sorted by OID by contract; re-sorted if not) and VMTRACE-MIB instances. */
-function lldpVarbinds(rows: MibRow[], log: Logger): Varbind[] {
+/** LLDP rows (sorted by OID by contract; re-sorted by the segment if not) as varbinds. */
+function lldpVarbinds(rows: MibRow[], onBad: (n: number) => void): Varbind[] {
   const out: Varbind[] = [];
   let bad = 0;
   for (const row of rows) {
@@ -71,7 +71,7 @@ function lldpVarbinds(rows: MibRow[], log: Logger): Varbind[] {
     if (vb && compareOids(vb.oid.slice(0, LLDP_MIB.length), LLDP_MIB) === 0) out.push(vb);
     else bad++;
   }
-  if (bad) log.warn({ rows: bad }, 'snmp: LLDP-MIB rows not served (bad type, value or OID)');
+  if (bad) onBad(bad);
   return out;
 }
 
@@ -107,7 +107,15 @@ export async function startSnmp(
   };
   const cache = new TreeCache(() => {
     const own = [systemSegment(view), ...snmpStatsSegments(counters), ...vmtraceSegments(view, { snmpBadPackets: badPackets(counters), onError: viewError })];
-    return cfg.lldpMib ? [new StaticSegment(LLDP_MIB, lldpVarbinds(lldpRows(), log)), ...own] : own;
+    if (!cfg.lldpMib) return own;
+    let rows: MibRow[] = [];
+    try {
+      rows = lldpRows();
+    } catch (err) {
+      viewError('lldpRemTable', err);
+    }
+    const lldp = lldpVarbinds(rows, (n) => viewError('lldpRemTable', new Error(`${n} rows with a bad type, value or OID`)));
+    return [new StaticSegment(LLDP_MIB, lldp), ...own];
   }, cfg.cacheMs ?? 1000);
   const tree = () => cache.current();
 

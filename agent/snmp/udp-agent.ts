@@ -6,7 +6,7 @@
 
 import dgram from 'node:dgram';
 import { BlockList, isIPv6 } from 'node:net';
-import { createHash, randomInt } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Logger } from '../log.js';
 import { BerError, BerReader, encodeVarbind } from './ber.js';
 import { badPackets, type SnmpCounters } from './counters.js';
@@ -274,9 +274,4 @@ export class UdpAgent {
     });
     this.send(out, rinfo);
   }
-}
-
-/** A random request id for outgoing messages. */
-export function requestId(): number {
-  return randomInt(1, 0x7fffffff);
 }
