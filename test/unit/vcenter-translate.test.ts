@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { Mirror } from '../../agent/sources/vcenter/mirror.js';
-import { pruneDevices, readObjectUpdate, readObjectContent } from '../../agent/sources/vcenter/translate.js';
+import { pruneValues, readObjectUpdate, readObjectContent } from '../../agent/sources/vcenter/translate.js';
 import { parseAll, type XNode } from '../../agent/sources/vcenter/xml-stream.js';
 
 const ENV_OPEN =
@@ -13,7 +13,7 @@ const ENV_CLOSE = '</filterSet></returnval></WaitForUpdatesExResponse></soapenv:
 
 function updates(objectSets: string): XNode[] {
   // parsed as the source parses: with the device pruning on
-  return parseAll(ENV_OPEN + objectSets + ENV_CLOSE, (p) => p.length === 6 && p[5] === 'objectSet', pruneDevices).nodes;
+  return parseAll(ENV_OPEN + objectSets + ENV_CLOSE, (p) => p.length === 6 && p[5] === 'objectSet', pruneValues).nodes;
 }
 
 function change(name: string, val: string, op = 'assign'): string {
@@ -240,9 +240,14 @@ describe('vCenter translator', () => {
     };
     devices.children.forEach(walk);
     expect([...names].sort()).toEqual(['VirtualDevice', 'backing', 'connectable', 'connected', 'key', 'macAddress', 'network', 'port', 'portgroupKey', 'portKey', 'switchUuid', 'opaqueNetworkId', 'deviceName'].sort());
-    // the host network in the same answer is untouched
-    const host = updates(FULL)[0]!;
-    expect(JSON.stringify(host)).toContain('nicDevice');
+    // host networking keeps what readHostNetwork reads, not the rest (PCI ids, drivers, policies)
+    const host = JSON.stringify(updates(FULL)[0]!);
+    expect(host).toContain('nicDevice');
+    expect(host).toContain('pnicDevice');
+    expect(host).toContain('192.0.2.11');
+    expect(host).not.toContain('0000:02:00.0');
+    expect(host).not.toContain('ixgben');
+    expect(host).not.toContain('subnetMask');
   });
 
   it('reads RetrievePropertiesEx ObjectContent like an enter', () => {

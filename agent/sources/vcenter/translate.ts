@@ -91,23 +91,56 @@ export const ALL_PROPERTIES: ReadonlyArray<{ type: string; pathSet: string[] }> 
 
 
 // ---------------------------------------------------------------------------------------------
-// What of a VM's device list we read: per device its key, MAC, connect state and the backing's
-// network. Everything else (disks, controllers, labels…) is pruned while parsing.
+// What we read of the large values, as keep-trees: while parsing, any element of such a value
+// that is not in its tree is skipped, never built. With 10,000 VMs most bytes are devices we do
+// not read (disks, controllers, labels), and host network objects carry much we do not need;
+// the host's parts are also kept between updates, so keeping them small bounds our memory.
 
-const DEVICE_KEEP = new Set(['key', 'macAddress', 'backing', 'connectable']);
-const BACKING_KEEP = new Set(['network', 'port', 'deviceName', 'opaqueNetworkId']);
+type KeepTree = { [member: string]: KeepTree | true };
+
+const VNIC_KEEP: KeepTree = {
+  key: true,
+  macAddress: true,
+  backing: { network: true, port: true, deviceName: true, opaqueNetworkId: true },
+  connectable: { connected: true },
+};
+const PNIC_KEEP: KeepTree = { key: true, device: true, mac: true };
+const VSWITCH_KEEP: KeepTree = { name: true, key: true, pnic: true, spec: { bridge: { nicDevice: true } } };
+const PORTGROUP_KEEP: KeepTree = { key: true, vswitch: true, spec: { name: true, vlanId: true, vswitchName: true } };
+const PROXY_KEEP: KeepTree = { dvsUuid: true, key: true, pnic: true, spec: { backing: { pnicSpec: { pnicDevice: true } } } };
+const VMKNIC_KEEP: KeepTree = {
+  device: true,
+  key: true,
+  portgroup: true,
+  spec: { ip: { ipAddress: true }, mac: true, portgroup: true, distributedVirtualPort: { portgroupKey: true } },
+};
+
+/** Items of array values (named by their type) and members of HostNetworkInfo (named by role). */
+const VALUE_ITEMS: Record<string, KeepTree> = {
+  VirtualDevice: VNIC_KEEP,
+  PhysicalNic: PNIC_KEEP,
+  pnic: PNIC_KEEP,
+  HostVirtualSwitch: VSWITCH_KEEP,
+  vswitch: VSWITCH_KEEP,
+  HostPortGroup: PORTGROUP_KEEP,
+  portgroup: PORTGROUP_KEEP,
+  HostProxySwitch: PROXY_KEEP,
+  proxySwitch: PROXY_KEEP,
+  HostVirtualNic: VMKNIC_KEEP,
+  vnic: VMKNIC_KEEP,
+};
 
 /** PruneRule for ObjectUpdate/ObjectContent subtrees (see xml-stream.ts). */
-export function pruneDevices(path: readonly string[], from: number): boolean {
-  // items of an ArrayOfVirtualDevice value are <VirtualDevice xsi:type=…>, right under <val>
+export function pruneValues(path: readonly string[], from: number): boolean {
   for (let i = Math.max(0, from - 1); i < path.length - 2; i++) {
-    if (path[i] !== 'val' || path[i + 1] !== 'VirtualDevice') continue;
-    const member = path[i + 2]!;
-    if (!DEVICE_KEEP.has(member)) return true;
-    const sub = path[i + 3];
-    if (sub === undefined) return false;
-    if (member === 'backing') return !BACKING_KEEP.has(sub);
-    if (member === 'connectable') return sub !== 'connected';
+    if (path[i] !== 'val') continue;
+    let tree: KeepTree | true | undefined = VALUE_ITEMS[path[i + 1]!];
+    if (tree === undefined) return false;
+    for (let j = i + 2; j < path.length; j++) {
+      if (tree === true) return false;
+      tree = tree[path[j]!];
+      if (tree === undefined) return true;
+    }
     return false;
   }
   return false;

@@ -12,7 +12,7 @@ import soap from 'soap';
 import { VmtraceError, errorMessage } from '../../../shared/errors.js';
 import { faultFromNode } from './faults.js';
 import type { Transport } from './transport.js';
-import { pruneDevices } from './translate.js';
+import { pruneValues } from './translate.js';
 import { SoapStreamReader, parseAll, type CollectRule, type PruneRule, type XNode } from './xml-stream.js';
 
 /** A ManagedObjectReference as `soap` reads and writes it. */
@@ -250,7 +250,7 @@ export class VimApi {
         }
       },
       timeoutMs,
-      pruneDevices,
+      pruneValues,
     );
     return { version: newVersion, truncated, empty };
   }
@@ -263,11 +263,11 @@ export class VimApi {
       if (n.name === 'token') token = n.text.trim() || null;
       else onObject(n);
     };
-    await this.stream('RetrievePropertiesEx', { _this: pc, specSet: [spec], options: { maxObjects } }, collect, onNode, timeoutMs, pruneDevices);
+    await this.stream('RetrievePropertiesEx', { _this: pc, specSet: [spec], options: { maxObjects } }, collect, onNode, timeoutMs, pruneValues);
     while (token) {
       const t: string = token;
       token = null;
-      await this.stream('ContinueRetrievePropertiesEx', { _this: pc, token: t }, collect, onNode, timeoutMs, pruneDevices);
+      await this.stream('ContinueRetrievePropertiesEx', { _this: pc, token: t }, collect, onNode, timeoutMs, pruneValues);
     }
   }
 

@@ -116,6 +116,7 @@ export class SoapStreamReader {
     if (this.collectDepth > 0 && depth >= this.collectDepth) {
       const node = this.stack.pop()!;
       if (node.children.length > 0) node.text = ''; // indentation between children
+      else if (node.text.length >= 13) node.text = detach(node.text);
       if (depth === this.collectDepth) {
         this.collectDepth = -1;
         if (node.name === 'Fault' && this.path[depth - 2] === 'Body') this.fault = node;
@@ -124,6 +125,16 @@ export class SoapStreamReader {
     }
     this.path.pop();
   }
+}
+
+/**
+ * A copy of `s` that does not share memory with the network chunk it was cut from. V8 keeps
+ * substrings of 13+ characters as views into their parent string, so one VM name kept in the
+ * inventory would otherwise pin a whole 64 KB chunk: 10,000 VMs would pin the entire 60 MB
+ * answer. Prepending forces a flat copy; the slice then views only that copy.
+ */
+function detach(s: string): string {
+  return (' ' + s).slice(1);
 }
 
 // Small accessors used by the translator: children by local name, typed leaf values.
