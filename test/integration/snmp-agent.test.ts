@@ -3,6 +3,7 @@
 // through byte for byte, SET is refused, and bad credentials are refused and counted.
 
 import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../agent/log.js';
 import { startSnmp, type MibRow, type SnmpHandle, type UsmUserConfig } from '../../agent/snmp/index.js';
@@ -190,6 +191,30 @@ describe('standalone SNMP agent', () => {
     snmp.invalidate();
     const g = await netSnmp('snmpget', [...v2(), target, `${OIDS.vmtraceSnmpBadPackets}.0`]);
     expect(Number(parseWalk(g.stdout).get(`${OIDS.vmtraceSnmpBadPackets}.0`)?.value)).toBe(snmp.counters().badPackets);
+  });
+
+  it('never logs a secret, even at debug level and under attack', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(l) });
+    const p = await freeUdpPort();
+    const secret = { community: `never-log-${process.pid}`, auth: 'auth-never-logged', priv: 'priv-never-logged' };
+    const s = await startSnmp(
+      { listen: `udp:127.0.0.1:${p}`, communities: [{ community: secret.community, from: '127.0.0.1' }], users: [{ name: 'u1', auth: 'sha256', authKey: secret.auth, priv: 'aes128', privKey: secret.priv }], traps: [{ target: 'udp:127.0.0.1:9', community: secret.community }], lldpMib: false },
+      viewOf(data),
+      () => [],
+      logger,
+    );
+    try {
+      await netSnmp('snmpget', ['-v2c', '-c', secret.community, '-t', '1', `127.0.0.1:${p}`, `${OIDS.vmtraceSwitchName}.0`]);
+      await netSnmp('snmpget', ['-v2c', '-c', `${secret.community}x`, '-t', '0.3', '-r', '0', `127.0.0.1:${p}`, `${OIDS.vmtraceSwitchName}.0`]);
+      await netSnmp('snmpget', ['-v3', '-l', 'authPriv', '-u', 'u1', '-a', 'SHA-256', '-A', secret.auth, '-x', 'AES', '-X', `${secret.priv}x`, '-t', '0.5', '-r', '0', `127.0.0.1:${p}`, `${OIDS.vmtraceSwitchName}.0`]);
+      s.notify('vlanAdded', { port: 'swp1', vlan: 5 });
+    } finally {
+      await s.stop();
+    }
+    const text = lines.join('');
+    expect(text).toContain('snmp: started');
+    for (const v of Object.values(secret)) expect(text).not.toContain(v);
   });
 
   it('refuses the community "public", short v3 keys and a taken port at start', async () => {
