@@ -107,6 +107,9 @@ func main() {
 		pprof.StopCPUProfile()
 	}
 
+	if spec.Collector == "incremental" {
+		useIncrementalCollector(&l.c.ServiceContent)
+	}
 	svc := l.model.Service
 	svc.TLS = new(tls.Config)
 	svc.Listen = &url.URL{Host: fmt.Sprintf("127.0.0.1:%d", *port), User: url.UserPassword(spec.Username, spec.Password)}

@@ -79,6 +79,9 @@ type Spec struct {
 	Password   string `json:"password,omitempty"`
 	Datacenter string `json:"datacenter,omitempty"`
 	Cluster    string `json:"cluster,omitempty"`
+	// Collector: "simulator" (govmomi's own WaitForUpdatesEx: a full re-collect per change, on a
+	// 250 ms tick) or "incremental" (collector.go: per-change reads, immediate answers, paging).
+	Collector string `json:"collector,omitempty"`
 	// ClusterSize hosts per cluster (default 32); more hosts make clusters Cluster-01, -02…
 	ClusterSize int `json:"clusterSize,omitempty"`
 
@@ -127,6 +130,13 @@ func (s *Spec) defaults() error {
 	}
 	if s.Cluster == "" {
 		s.Cluster = "C0"
+	}
+	switch s.Collector {
+	case "":
+		s.Collector = "simulator"
+	case "simulator", "incremental":
+	default:
+		return fmt.Errorf("collector %q: want simulator or incremental", s.Collector)
 	}
 	if s.ClusterSize <= 0 {
 		s.ClusterSize = 32
