@@ -130,6 +130,7 @@ describe('the lab: everything real on one machine', () => {
     expect(namespaces()).toEqual([]);
     for (const n of [1, 2, 3, 4]) expect(existsSync(`/sys/class/net/${port(n)}`)).toBe(false);
     expect(existsSync(`/sys/class/net/${PREFIX}br0`)).toBe(false);
+    expect(existsSync('/sys/class/net/ovs-netdev')).toBe(false); // the userspace datapath's tap
     expect(existsSync(DIR)).toBe(false);
     if (agentPid) expect(running(agentPid)).toBe(false);
     const again = await lab('down');

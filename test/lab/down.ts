@@ -5,7 +5,7 @@
 
 import { existsSync, rmSync } from 'node:fs';
 import { agentFiles, stopAgent } from './agent.js';
-import { isTap, stopHost, stopOvs } from './net.js';
+import { isTap, removeDatapathTap, stopHost, stopOvs } from './net.js';
 import { labNames, type LabOptions } from './options.js';
 import { linkExists, netnsList, pidsUsing, trySh } from './proc.js';
 import { readState } from './state.js';
@@ -46,7 +46,10 @@ export async function down(o: LabOptions): Promise<string[]> {
       /* gone meanwhile */
     }
   }
-  if (stray.length && isTap(state?.bridge ?? names.bridge)) trySh('ip', ['link', 'del', state?.bridge ?? names.bridge]);
+  if (stray.length) {
+    if (isTap(state?.bridge ?? names.bridge)) trySh('ip', ['link', 'del', state?.bridge ?? names.bridge]);
+    removeDatapathTap();
+  }
   if (stray.length) removed.push(`${stray.length} stray process${stray.length > 1 ? 'es' : ''} (${stray.join(', ')})`);
   if (existsSync(o.dir)) {
     rmSync(o.dir, { recursive: true, force: true });

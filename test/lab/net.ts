@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHostLink, killNamespace } from '../helpers/lldpd.js';
 import { VSWITCH_SCHEMA } from '../helpers/ovs.js';
-import { daemon, LabError, ourPid, run, sh, stopPid, trySh, waitFor } from './proc.js';
+import { daemon, LabError, ourPid, run, sh, stopPid, trySh, vswitchdsHere, waitFor } from './proc.js';
 
 export interface LabHost {
   name: string;
@@ -114,6 +114,14 @@ export async function stopOvs(ovsDir: string, bridge: string): Promise<void> {
   await stopPid(join(ovsDir, 'ovsdb-server.pid'), ovsDir);
   // the netdev datapath's bridge is a persistent tap that outlives ovs-vswitchd
   if (isTap(bridge)) trySh('ip', ['link', 'del', bridge]);
+  removeDatapathTap();
+}
+
+/** The userspace datapath's own tap (ovs-netdev), one per namespace: gone once no ovs-vswitchd is left here. */
+export const DATAPATH_TAP = 'ovs-netdev';
+
+export function removeDatapathTap(): void {
+  if (isTap(DATAPATH_TAP) && vswitchdsHere().length === 0) trySh('ip', ['link', 'del', DATAPATH_TAP]);
 }
 
 export function isTap(name: string): boolean {

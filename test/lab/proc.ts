@@ -3,7 +3,7 @@
 // when the process there is still the one we started (pids are recycled).
 
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 
 export class LabError extends Error {}
 
@@ -148,6 +148,27 @@ export function tail(file: string, lines: number): string {
   if (!existsSync(file)) return `(no ${file})`;
   const all = readFileSync(file, 'utf8').split('\n').filter((l) => l !== '');
   return all.slice(-lines).join('\n');
+}
+
+/** Pids of ovs-vswitchd processes in our network namespace (any Open vSwitch, not only the lab's). */
+export function vswitchdsHere(): number[] {
+  let ours: string;
+  try {
+    ours = readlinkSync('/proc/self/ns/net');
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const e of readdirSync('/proc')) {
+    const pid = Number(e);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'ovs-vswitchd' && readlinkSync(`/proc/${pid}/ns/net`) === ours && alive(pid)) out.push(pid);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
 }
 
 export function linkExists(name: string): boolean {

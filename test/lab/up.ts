@@ -7,9 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { createSocket } from 'node:dgram';
 import { agentDiagnosis, agentPid, show, startAgent, vmtrace, vmtraceCommand, writeAgentConfig, type AgentFiles } from './agent.js';
 import { labSpec } from './inventory.js';
-import { ovsEndpoint, pnicMac, readTrunks, resumeHost, startHost, startOvs, vsctlTrunksText, type LabHost } from './net.js';
+import { DATAPATH_TAP, ovsEndpoint, pnicMac, readTrunks, resumeHost, startHost, startOvs, vsctlTrunksText, type LabHost } from './net.js';
 import { HOSTS, labNames, type LabOptions } from './options.js';
-import { LabError, linkExists, sleep, tail } from './proc.js';
+import { LabError, linkExists, sleep, tail, vswitchdsHere } from './proc.js';
 import { portStatus, renderPorts } from './status.js';
 import { writeState, type LabState } from './state.js';
 import { dump, startVcenter } from './vcenter.js';
@@ -43,6 +43,16 @@ export async function up(o: LabOptions, say: Say): Promise<LabState> {
   // kernel one here (ovs-system) belongs to another Open vSwitch, which the lab must not wreck
   if (linkExists('ovs-system')) {
     throw new LabError('a kernel Open vSwitch datapath (ovs-system) exists in the root namespace: the lab runs its own ovs-vswitchd there, which would delete it; stop that Open vSwitch first');
+  }
+  // The userspace datapath is a tap named ovs-netdev in the namespace of its ovs-vswitchd:
+  // one per namespace, so one lab per machine (another prefix does not help here).
+  const others = vswitchdsHere();
+  if (others.length > 0 || linkExists(DATAPATH_TAP)) {
+    throw new LabError(
+      `another Open vSwitch runs in the root namespace (${others.length ? `ovs-vswitchd pid ${others.join(', ')}` : `tap ${DATAPATH_TAP} exists`}), ` +
+        'and its userspace datapath would collide with the lab\'s: only one lab runs per machine. Is another lab up? ' +
+        'Stop it with: bash scripts/lab.sh down [--prefix TAG]',
+    );
   }
   if (linkExists(names.bridge)) throw new LabError(`an interface named ${names.bridge} exists in the root namespace (another Open vSwitch?): use --prefix`);
   if (!(await udpPortFree(o.snmpPort))) throw new LabError(`UDP port 127.0.0.1:${o.snmpPort} is in use: use --snmp-port`);
