@@ -207,7 +207,12 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
     snmp = await startSnmp(
       sc,
       view,
-      () => lldpRemRows([...book.neighbors.values()], { ifIndex: (iface) => ctl.device.find((p) => p.name === iface || p.interfaces.includes(iface))?.ifIndex ?? null, agentStart: startedAt }),
+      () =>
+        lldpRemRows([...book.neighbors.values()], {
+          ifIndex: (iface) => ctl.device.find((p) => p.name === iface || p.interfaces.includes(iface))?.ifIndex ?? null,
+          // time marks count from the uptime the NMS reads: snmpd's under AgentX, ours standalone
+          agentStart: snmp?.agentxMasterStart() ?? startedAt,
+        }),
       log,
     );
   }
