@@ -5,7 +5,8 @@
 
 import { agentFiles, labAgentFiles } from './agent.js';
 import { down } from './down.js';
-import { instanceFlags, parseOptions, UsageError, type LabOptions } from './options.js';
+import { existsSync } from 'node:fs';
+import { instanceFlags, labNames, parseOptions, UsageError, type LabOptions } from './options.js';
 import { LabError } from './proc.js';
 import { labStatus, renderStatus, requireState } from './status.js';
 import { showLab, up } from './up.js';
@@ -37,7 +38,11 @@ async function main(argv: string[]): Promise<number> {
   const { command, opts } = parseOptions(argv);
   switch (command) {
     case 'up': {
-      const state = await up(opts, say);
+      const flags = instanceFlags(opts);
+      const state = await up(opts, say).catch((e: unknown) => {
+        if (!(e instanceof LabError) || !existsSync(labNames(opts).stateFile)) throw e;
+        throw new LabError(`${e.message}\nwhat was built is left for a look: lab.ts status ${flags}; remove it with: lab.ts down ${flags}`.replace(/ +$/gm, '').replace(/ ;/, ';'));
+      });
       const ok = await showLab(state, agentFiles(opts.dir, opts.snmpPort), say);
       if (!ok) throw new LabError('the switch converged, but `vmtrace show` could not read the agent over SNMP (see above)');
       if (process.env.VMTRACE_LAB_HINTS !== '0') say('\n' + hints(opts));

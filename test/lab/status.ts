@@ -1,7 +1,6 @@
 // `lab status [--json]`: what runs, and every switch port's trunks as ovs-vsctl reads them
 // (ground truth) against what the simulator's VMs need there (the oracle in inventory.ts).
 
-import { existsSync } from 'node:fs';
 import { agentPid, labAgentFiles } from './agent.js';
 import { expectedTrunks, hostNeeds } from './inventory.js';
 import { ovsEndpoint, ovsRunning, readTrunks } from './net.js';
@@ -113,5 +112,3 @@ export function renderStatus(s: LabStatus): string {
   if (s.problems.length) lines.push('', 'problems:', ...s.problems.map((p) => `  - ${p}`));
   return lines.join('\n') + '\n';
 }
-
-export const labExists = (o: LabOptions): boolean => existsSync(labNames(o).stateFile);

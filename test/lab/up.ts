@@ -34,10 +34,8 @@ function choosePorts(o: LabOptions): string[] {
 
 export type Say = (line: string) => void;
 
-export async function up(o: LabOptions, say: Say): Promise<LabState> {
-  if (process.getuid?.() !== 0) throw new LabError('the lab needs root (network namespaces, Open vSwitch)');
-  const leftovers = await down(o);
-  if (leftovers.length) say(`cleaned up a previous lab: ${leftovers.join(', ')}`);
+/** What must hold before the lab builds anything (a previous lab of this prefix already gone). */
+async function preflight(o: LabOptions): Promise<void> {
   const names = labNames(o);
   // ovs-vswitchd deletes the datapaths of its namespace that its database does not list: a
   // kernel one here (ovs-system) belongs to another Open vSwitch, which the lab must not wreck
@@ -56,6 +54,14 @@ export async function up(o: LabOptions, say: Say): Promise<LabState> {
   }
   if (linkExists(names.bridge)) throw new LabError(`an interface named ${names.bridge} exists in the root namespace (another Open vSwitch?): use --prefix`);
   if (!(await udpPortFree(o.snmpPort))) throw new LabError(`UDP port 127.0.0.1:${o.snmpPort} is in use: use --snmp-port`);
+}
+
+export async function up(o: LabOptions, say: Say): Promise<LabState> {
+  if (process.getuid?.() !== 0) throw new LabError('the lab needs root (network namespaces, Open vSwitch)');
+  const leftovers = await down(o);
+  if (leftovers.length) say(`cleaned up a previous lab: ${leftovers.join(', ')}`);
+  await preflight(o);
+  const names = labNames(o);
   const ports = choosePorts(o);
   mkdirSync(o.dir, { recursive: true, mode: 0o755 });
   const hosts: LabHost[] = names.hosts.map((name, i) => ({
