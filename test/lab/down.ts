@@ -49,8 +49,8 @@ export async function down(o: LabOptions): Promise<string[]> {
   if (stray.length) {
     if (isTap(state?.bridge ?? names.bridge)) trySh('ip', ['link', 'del', state?.bridge ?? names.bridge]);
     removeDatapathTap();
+    removed.push(`${stray.length} stray process${stray.length > 1 ? 'es' : ''} (${stray.join(', ')})`);
   }
-  if (stray.length) removed.push(`${stray.length} stray process${stray.length > 1 ? 'es' : ''} (${stray.join(', ')})`);
   if (existsSync(o.dir)) {
     rmSync(o.dir, { recursive: true, force: true });
     removed.push(`dir ${o.dir}`);

@@ -3,9 +3,9 @@
 // scripts/lab.sh wraps it for operators (install, up, show, vMotion, down).
 // Exit codes: 0 ok, 1 usage or a lab that does not converge / misbehaves, 2 not root or no lab.
 
+import { existsSync } from 'node:fs';
 import { agentFiles, labAgentFiles } from './agent.js';
 import { down } from './down.js';
-import { existsSync } from 'node:fs';
 import { instanceFlags, labNames, parseOptions, UsageError, type LabOptions } from './options.js';
 import { LabError } from './proc.js';
 import { labStatus, renderStatus, requireState } from './status.js';

@@ -104,8 +104,9 @@ export async function startOvs(ovsDir: string, bridge: string, ports: string[]):
   const args = ['add-br', bridge, '--', 'set', 'bridge', bridge, 'datapath_type=netdev'];
   for (const p of ports) args.push('--', 'add-port', bridge, p, '--', 'set', 'port', p, 'trunks=1');
   await vsctl(ovsDir, ...args);
-  // A switch that speaks CDP consumes CDP frames; OVS would flood them (LLDP's reserved
-  // multicast it drops by itself), and every port would hear every CDP host.
+  // A switch that speaks CDP consumes CDP frames. OVS drops LLDP's reserved multicast itself,
+  // and untagged frames on these trunk ports (no VLAN 0 in trunks); should a port ever carry a
+  // native VLAN, this flow still keeps one host's CDP from being flooded to the others.
   sh('ovs-ofctl', ['add-flow', bridge, 'priority=100,dl_dst=01:00:0c:cc:cc:cc,actions=drop'], env);
 }
 
