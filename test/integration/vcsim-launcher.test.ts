@@ -181,11 +181,13 @@ async function retrieve(s: Soap, c: Content, view: string, props: Record<string,
 
 // ---------------------------------------------------------------------------------------------
 
-describe('vcsim launcher', () => {
+// Both WaitForUpdatesEx implementations must show clients the same thing.
+describe.each(['simulator', 'incremental'] as const)('vcsim launcher (%s collector)', (collector) => {
   let vc: Vcsim;
 
   beforeAll(async () => {
     vc = await startVcsim({
+      collector,
       hostCount: 3,
       portgroups: [
         { name: 'web', vlan: 100 },
@@ -483,5 +485,95 @@ describe('vcsim launcher', () => {
     const after = await vc.control.dump();
     expect(after.hosts.map((h) => [h.moid, h.name])).toEqual(before.hosts.map((h) => [h.moid, h.name]));
     expect(after.vms.map((v) => [v.moid, v.name, v.vnics])).toEqual(before.vms.map((v) => [v.moid, v.name, v.vnics]));
+  });
+});
+
+describe('vcsim incremental collector', () => {
+  let vc: Vcsim;
+
+  beforeAll(async () => {
+    vc = await startVcsim({
+      collector: 'incremental',
+      hostCount: 3,
+      portgroups: [{ name: 'web', vlan: 100 }],
+      switches: [{ name: 'DSwitch', portgroups: [{ name: 'dv-app', vlan: 300 }] }],
+      vmCount: 20,
+    });
+  });
+
+  afterAll(async () => {
+    await vc?.stop();
+  });
+
+  it('pages by maxObjectUpdates, and a mirror built from its updates equals a fresh read after changes', async () => {
+    const s = new Soap(vc.url);
+    const { content } = await serviceContent(s);
+    await login(s, content, vc.username, vc.password);
+    const view = await containerView(s, content, 'VirtualMachine', 'HostSystem');
+    const props = { VirtualMachine: ['name', 'runtime.host', 'runtime.powerState', 'config.hardware.device'], HostSystem: ['name', 'vm', 'config.network.portgroup'] };
+    const pc = find((await s.call('CreatePropertyCollector', mor('PropertyCollector', content.propertyCollector))).body, 'returnval')!.text;
+    await s.call('CreateFilter', mor('PropertyCollector', pc) + `<spec>${filterSpec(view, props)}</spec><partialUpdates>false</partialUpdates>`);
+
+    // The mirror keeps each property's XML as text, so it compares with a fresh read.
+    const mirror = new Map<string, Map<string, string>>();
+    const text = (n: Node | undefined): string => (n ? `${n.text}${n.children.map((c) => `<${c.name}>${text(c)}`).join('')}` : '');
+    let version = '';
+    const pull = async (maxObjectUpdates: number): Promise<{ objects: number; truncated: boolean } | null> => {
+      const r = await s.call(
+        'WaitForUpdatesEx',
+        mor('PropertyCollector', pc) +
+          `<version>${version}</version><options><maxWaitSeconds>1</maxWaitSeconds><maxObjectUpdates>${maxObjectUpdates}</maxObjectUpdates></options>`,
+      );
+      const upd = find(r.body, 'returnval');
+      if (!upd) return null;
+      version = kid(upd, 'version')!.text;
+      let objects = 0;
+      for (const fs of kids(upd, 'filterSet'))
+        for (const os of kids(fs, 'objectSet')) {
+          objects++;
+          const moid = kid(os, 'obj')!.text;
+          if (kid(os, 'kind')!.text === 'leave') {
+            mirror.delete(moid);
+            continue;
+          }
+          const m = mirror.get(moid) ?? new Map<string, string>();
+          for (const cs of kids(os, 'changeSet')) m.set(kid(cs, 'name')!.text, text(kid(cs, 'val')));
+          mirror.set(moid, m);
+        }
+      return { objects, truncated: kid(upd, 'truncated')?.text === 'true' };
+    };
+
+    const pages: number[] = [];
+    for (;;) {
+      const p = await pull(7);
+      pages.push(p!.objects);
+      if (!p!.truncated) break;
+    }
+    expect(pages.slice(0, -1).every((n) => n === 7)).toBe(true);
+    expect(mirror.size).toBe(23); // 20 VMs + 3 hosts
+    const fresh = async () => {
+      const got = await retrieve(s, content, view, props);
+      return new Map([...got].map(([moid, p]) => [moid, new Map([...p].map(([k, v]) => [k, text(v)]))]));
+    };
+    expect(mirror).toEqual(await fresh());
+
+    await vc.control.relocate('vm-00001', 'esx-03.lab');
+    await vc.control.power('vm-00002', false);
+    await vc.control.createVm({ name: 'new1', host: 'esx-02.lab', nics: [{ network: 'dv-app' }] });
+    await vc.control.destroyVm('vm-00003');
+    await vc.control.setVlan({ portgroup: 'web', hosts: ['esx-01.lab'], vlan: 150 });
+    await vc.control.addVnic('vm-00004', { network: 'web' });
+    const deadline = Date.now() + 5000;
+    let want = await fresh();
+    while (Date.now() < deadline) {
+      await pull(0);
+      want = await fresh();
+      if (JSON.stringify([...mirror].map(([k, v]) => [k, [...v]]).sort()) === JSON.stringify([...want].map(([k, v]) => [k, [...v]]).sort())) break;
+    }
+    expect(mirror).toEqual(want);
+    const names = [...mirror.values()].map((p) => p.get('name'));
+    expect(names).toContain('new1');
+    expect(names).not.toContain('vm-00003');
+    await s.call('DestroyPropertyCollector', mor('PropertyCollector', pc));
   });
 });
