@@ -44,6 +44,9 @@ failed() {
   exit 1
 }
 
+# Ctrl-C: the lab's daemons run detached from this terminal; without --keep, take them down
+trap 'echo >&2; echo "lab: interrupted" >&2; if [ "$keep" = 1 ]; then echo "lab: stop it with: bash scripts/lab.sh down ${args[*]:-}" >&2; else lab down "${args[@]}" >&2 || true; fi; exit 130' INT TERM
+
 echo
 echo "== lab up"
 VMTRACE_LAB_HINTS=0 lab up "${args[@]}" || failed "lab up"
