@@ -3,34 +3,37 @@
 // in-process, so a client sees what production vCenter would show.
 //
 //   const vc = await startVcsim({
-//     hostCount: 2,                                   // esx-01.lab, esx-02.lab (hostPattern)
+//     hosts: [{ name: 'esx-special.lab', portgroups: [{ name: 'web', vlan: 101 }] }], // same name, other VLAN here
+//     hostCount: 2,                                   // then esx-02.lab, esx-03.lab (hostPattern, overall index)
 //     portgroups: [{ name: 'web', vlan: 100 }],        // standard, on every host (+ 'Management Network', VLAN 0)
-//     hosts: [{ name: 'esx-03.lab', portgroups: [{ name: 'web', vlan: 101 }] }], // same name, other VLAN here
 //     switches: [{ name: 'DSwitch', portgroups: [
 //       { name: 'dv-app', vlan: 300 }, { name: 'dv-trunk', trunk: [[400, 410]] },
 //       { name: 'dv-pv', pvlan: { primary: 600, secondary: 601 } }] }],
 //     vtep: { portgroup: 'dv-app' },                  // vmk1 on every host, 10.20.0.<host index>
-//     vms: [{ name: 'app1', host: 'esx-01.lab', nics: [{ network: 'web' }, { network: 'dv-app' }] }],
-//     vmCount: 100,                                    // vm-00002…, round-robin over hosts and networks
+//     vms: [{ name: 'app1', host: 'esx-02.lab', nics: [{ network: 'web' }, { network: 'dv-app' }] }],
+//     vmCount: 100,                                    // then vm-00002…, round-robin over hosts and networks
+//     collector: 'incremental',                        // optional: vCenter-like WaitForUpdatesEx (see VcsimSpec)
 //   });
 //   vc.url, vc.thumbprint            // 'https://127.0.0.1:PORT/sdk', 'AB:CD:…' (SHA-256, upper-case, colons)
 //   vc.username, vc.password         // the only credentials the simulator accepts (others: InvalidLogin)
 //   await vc.control.dump()          // the oracle: hosts (pnics, portgroups+VLAN, dvs uplinks, vmknics, vms),
 //                                    // networks (standard | distributed, VLAN spec, dvs uuid), vms (vnics)
-//   await vc.control.relocate('app1', 'esx-02.lab')                        // vMotion, events included
-//   await vc.control.relocate('app1', 'esx-02.lab', { startOnly: true, delayMs: 2000 }) // start event now, move later
+//   await vc.control.relocate('app1', 'esx-03.lab')                        // vMotion, events included
+//   await vc.control.relocate('app1', 'esx-03.lab', { startOnly: true, delayMs: 2000 }) // start event now, move later
+//   await vc.control.relocate('app1', 'esx-03.lab', { direct: true })     // no Task object (cheaper at scale)
 //   await vc.control.power('app1', false)
-//   await vc.control.createVm({ name: 'new1', host: 'esx-01.lab', nics: [{ network: 'dv-app' }] })
+//   await vc.control.createVm({ name: 'new1', host: 'esx-02.lab', nics: [{ network: 'dv-app' }] })
 //   await vc.control.destroyVm('new1')
-//   await vc.control.setVlan({ portgroup: 'web', hosts: ['esx-01.lab'], vlan: 150 })     // standard, per host
+//   await vc.control.setVlan({ portgroup: 'web', hosts: ['esx-02.lab'], vlan: 150 })     // standard, per host
 //   await vc.control.setVlan({ portgroup: 'dv-app', trunk: [[1, 5]] })                   // distributed
 //   await vc.control.addVnic('app1', { network: 'web' }); await vc.control.removeVnic('app1', { mac })
-//   await vc.control.postEvent({ type: 'VmBeingHotMigratedEvent', vm: 'app1', destHost: 'esx-02.lab' })
+//   await vc.control.postEvent({ type: 'VmBeingHotMigratedEvent', vm: 'app1', destHost: 'esx-03.lab' })
 //   await vc.control.sessions()      // { sessions: [...], byUser: { user: n } } (the launcher's own excluded)
 //   await vc.control.killSessions()  // every client session terminated: next call fails NotAuthenticated
 //   await vc.control.freeze(true)    // SOAP port accepts and reads requests but never answers (incl. in-flight)
 //   await vc.control.outage(true)    // vCenter down: port closed; outage(false): back, same inventory, no sessions
-//   await vc.control.floor()         // the bare WaitForUpdatesEx client's delays, relocate → runtime.host seen
+//   await vc.control.startFloor(props?) // a bare govmomi WaitForUpdatesEx client (or { floor: true } at start)
+//   await vc.control.floor()         // its delays, RelocateVM call → runtime.host seen, for every relocate
 //   await vc.kill(); await vc.restart();   // crash and come back on the same port, inventory rebuilt from the spec
 //   await vc.restart({ ...vc.spec, vms: [...] })   // …or from a changed spec (what changed while it was down)
 //   await vc.stop();                 // idempotent; always call it in afterAll
@@ -50,13 +53,16 @@
 // config.uplink = true; a destroyed VM stays registered (outside every folder and view) so a
 // watcher with a multi-type filter does not crash on its queued changes (0.24 panics and
 // resets the connection). The EventManager's broken VmMigratedEvent template (it made
-// PostEvent panic) is fixed, and xsi:type is written as vCenter writes it. Changes are emitted on these property paths (watch them or a parent):
+// PostEvent panic) is fixed, and xsi:type is written as vCenter writes it. Changes are
+// emitted on these property paths (watch them or a parent):
 // HostSystem config.network.{pnic,vswitch,portgroup,vnic,proxySwitch}, network, vm;
 // DistributedVirtualPortgroup config.defaultPortConfig.vlan; VirtualMachine runtime.host,
 // runtime.powerState, config.hardware.device; Network host.
 //
-// Simulator behaviour left as is: WaitForUpdatesEx answers on a 250 ms tick and ignores
-// maxObjectUpdates (no truncation); RetrievePropertiesEx answers even without a session (a
+// Simulator behaviour left as is (collector 'simulator', the default): WaitForUpdatesEx
+// re-collects every filter in full on every object change, answers on a 250 ms tick and
+// ignores maxObjectUpdates (at 500 hosts / 10k VMs a vMotion reaches a watcher seconds late;
+// collector 'incremental' delivers in a few ms and pages). Always: RetrievePropertiesEx answers even without a session (a
 // killed session shows as NotAuthenticated on WaitForUpdatesEx, CreateFilter, etc.); the TLS
 // certificate is Go's fixed test certificate (same thumbprint every run).
 
