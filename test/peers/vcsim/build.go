@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/ioutil"
 	"os"
+	"path/filepath"
 	"sync"
 	"text/template"
 
@@ -222,7 +223,8 @@ func (l *Launcher) addDatastore() error {
 	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
 		base = "/dev/shm"
 	}
-	dir, err := ioutil.TempDir(base, "vmtrace-vcsim-ds-")
+	removeStaleDatastores(base)
+	dir, err := ioutil.TempDir(base, fmt.Sprintf("vmtrace-vcsim-ds-%d-", os.Getpid()))
 	if err != nil {
 		return err
 	}
@@ -238,6 +240,24 @@ func (l *Launcher) addDatastore() error {
 		}
 	}
 	return nil
+}
+
+// removeStaleDatastores deletes datastore dirs of launchers that died without cleaning up
+// (SIGKILL: a test's kill()/restart()), named vmtrace-vcsim-ds-<pid>-….
+func removeStaleDatastores(base string) {
+	if base == "" {
+		base = os.TempDir()
+	}
+	dirs, _ := filepath.Glob(filepath.Join(base, "vmtrace-vcsim-ds-*-*"))
+	for _, d := range dirs {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(d), "vmtrace-vcsim-ds-%d-", &pid); err != nil || pid <= 0 {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(err) {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 func (l *Launcher) cleanup() {
