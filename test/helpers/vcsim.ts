@@ -28,6 +28,7 @@
 //   await vc.control.setVlan({ portgroup: 'dv-app', trunk: [[1, 5]] })                   // distributed
 //   await vc.control.addVnic('app1', { network: 'web' }); await vc.control.removeVnic('app1', { mac })
 //   await vc.control.postEvent({ type: 'VmBeingHotMigratedEvent', vm: 'app1', destHost: 'esx-03.lab' })
+//   await vc.control.hostState('esx-02.lab', { connectionState: 'disconnected' })   // or { inMaintenance: true }
 //   await vc.control.sessions()      // { sessions: [...], byUser: { user: n } } (the launcher's own excluded)
 //   await vc.control.killSessions()  // every client session terminated: next call fails NotAuthenticated
 //   await vc.control.freeze(true)    // SOAP port accepts and reads requests but never answers (incl. in-flight)
@@ -185,6 +186,8 @@ export interface DumpHost {
   vmknics: { device: string; portgroup: string; ip: string | null; mac: string | null }[];
   /** HostSystem.vm moids, sorted */
   vms: string[];
+  connectionState: 'connected' | 'disconnected' | 'notResponding';
+  inMaintenance: boolean;
 }
 
 export interface DumpNetwork {
@@ -272,6 +275,8 @@ export interface VcsimControl {
   addVnic(vm: string, nic: VcsimNic): Promise<{ key: number; mac: string }>;
   removeVnic(vm: string, which: { key?: number; mac?: string }): Promise<{ removed: boolean }>;
   postEvent(ev: VcsimEvent): Promise<{ posted: boolean }>;
+  /** runtime.connectionState / maintenance mode, with HostDisconnected/Connected and maintenance events */
+  hostState(host: string, state: { connectionState?: 'connected' | 'disconnected' | 'notResponding'; inMaintenance?: boolean }): Promise<{ host: string }>;
   sessions(): Promise<{ sessions: SessionInfo[]; byUser: Record<string, number> }>;
   killSessions(user?: string): Promise<{ terminated: number }>;
   freeze(on: boolean): Promise<{ frozen: boolean }>;
@@ -446,6 +451,7 @@ function controlClient(base: () => string): VcsimControl {
     addVnic: (vm, nic) => post('/vnic/add', { vm, ...nic }),
     removeVnic: (vm, which) => post('/vnic/remove', { vm, ...which }),
     postEvent: (ev) => post('/event', ev),
+    hostState: (host, state) => post('/host/state', { host, ...state }),
     sessions: () => get('/sessions'),
     killSessions: (user) => post('/sessions/kill', user === undefined ? {} : { user }),
     freeze: (on) => post('/freeze', { on }),

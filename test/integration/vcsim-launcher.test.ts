@@ -351,7 +351,7 @@ describe.each(['simulator', 'incremental'] as const)('vcsim launcher (%s collect
       mor('PropertyCollector', pc) +
         `<spec>${filterSpec(view, {
           VirtualMachine: ['runtime.host'],
-          HostSystem: ['config.network', 'vm'],
+          HostSystem: ['config.network', 'vm', 'runtime.connectionState'],
           DistributedVirtualPortgroup: ['config.defaultPortConfig'],
         })}</spec><partialUpdates>false</partialUpdates>`,
     );
@@ -392,6 +392,13 @@ describe.each(['simulator', 'incremental'] as const)('vcsim launcher (%s collect
       kind: 'vlan',
       vlan: 250,
     });
+
+    await vc.control.hostState('esx-00.lab', { connectionState: 'disconnected' });
+    const state = await next((c) => c.get(`${h0.moid}/runtime.connectionState`)?.text === 'disconnected');
+    expect(state.get(`${h0.moid}/runtime.connectionState`)!.text).toBe('disconnected');
+    expect((await vc.control.dump()).hosts.find((h) => h.moid === h0.moid)!.connectionState).toBe('disconnected');
+    await vc.control.hostState('esx-00.lab', { connectionState: 'connected' });
+    await next((c) => c.get(`${h0.moid}/runtime.connectionState`)?.text === 'connected');
 
     const created = await vc.control.createVm({ name: 'tmp1', host: 'esx-00.lab', nics: [{ network: 'db' }] });
     const hostVms = (c: Map<string, Node>) => kids(c.get(`${h0.moid}/vm`), 'ManagedObjectReference').map((n) => n.text);

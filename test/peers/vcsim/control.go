@@ -11,6 +11,7 @@ package main
 //	POST /vnic/add   {vm, network, mac?}          -> {key, mac}
 //	POST /vnic/remove {vm, key? | mac?}
 //	POST /vlan       {portgroup, hosts?: [...], vlan?, trunk?: [[a,b]], pvlan?: {primary, secondary}}
+//	POST /host/state {host, connectionState?, inMaintenance?}
 //	POST /event      {type, vm?, host?, destHost?, sourceHost?, message?}
 //	GET  /sessions                               -> {sessions: [...], byUser: {user: n}}
 //	POST /sessions/kill {user?}                  -> {terminated: n}
@@ -203,6 +204,22 @@ func (l *Launcher) serveControl(ln net.Listener) {
 			return nil, err
 		}
 		return map[string]interface{}{"kind": "standard", "hosts": hosts}, nil
+	})
+
+	route(http.MethodPost, "/host/state", func(r *http.Request) (interface{}, error) {
+		var req struct {
+			Host            string `json:"host"`
+			ConnectionState string `json:"connectionState"`
+			InMaintenance   *bool  `json:"inMaintenance"`
+		}
+		if err := decode(r, &req); err != nil {
+			return nil, err
+		}
+		host, err := l.resolveHost(req.Host)
+		if err != nil {
+			return nil, err
+		}
+		return map[string]string{"host": host.Value}, l.setHostState(host, req.ConnectionState, req.InMaintenance)
 	})
 
 	route(http.MethodPost, "/event", func(r *http.Request) (interface{}, error) {

@@ -44,6 +44,9 @@ type dumpHost struct {
 	Dvs        []dumpDvsMember     `json:"dvs"`
 	Vmknics    []dumpVmknic        `json:"vmknics"`
 	Vms        []string            `json:"vms"`
+	// runtime.connectionState (connected | disconnected | notResponding), runtime.inMaintenanceMode
+	ConnectionState string `json:"connectionState"`
+	InMaintenance   bool   `json:"inMaintenance"`
 }
 
 type dumpNetwork struct {
@@ -177,7 +180,8 @@ func (l *Launcher) dump() dump {
 
 func dumpHostOf(h *mo.HostSystem) dumpHost {
 	d := dumpHost{Moid: h.Self.Value, Name: h.Name, Pnics: []dumpPnic{}, Portgroups: []dumpHostPortgroup{},
-		Dvs: []dumpDvsMember{}, Vmknics: []dumpVmknic{}, Vms: refValues(h.Vm)}
+		Dvs: []dumpDvsMember{}, Vmknics: []dumpVmknic{}, Vms: refValues(h.Vm),
+		ConnectionState: string(h.Runtime.ConnectionState), InMaintenance: h.Runtime.InMaintenanceMode}
 	if h.Config == nil || h.Config.Network == nil {
 		return d
 	}

@@ -462,3 +462,62 @@ func (l *Launcher) killSessions(user string) (int, error) {
 	_, err = methods.TerminateSession(l.ctx, l.c, &types.TerminateSession{This: *l.c.ServiceContent.SessionManager, SessionId: ids})
 	return len(ids), err
 }
+
+// setHostState changes a host's runtime.connectionState and/or maintenance mode, with the
+// events vCenter posts (HostDisconnectedEvent/HostConnectedEvent, EnteredMaintenanceModeEvent/
+// ExitMaintenanceModeEvent).
+func (l *Launcher) setHostState(ref types.ManagedObjectReference, state string, maintenance *bool) error {
+	h := hostMO(ref)
+	var events []types.BaseEvent
+	base := types.HostEvent{Event: types.Event{
+		Datacenter: &types.DatacenterEventArgument{Datacenter: l.dc, EntityEventArgument: types.EntityEventArgument{Name: l.dcName}},
+		Host:       l.hostArg(ref),
+	}}
+	var fault error
+	simulator.Map.WithLock(h, func() {
+		var changes []types.PropertyChange
+		if state != "" {
+			s := types.HostSystemConnectionState(state)
+			switch s {
+			case types.HostSystemConnectionStateConnected, types.HostSystemConnectionStateDisconnected, types.HostSystemConnectionStateNotResponding:
+			default:
+				fault = fmt.Errorf("connectionState %q: want connected, disconnected or notResponding", state)
+				return
+			}
+			if h.Runtime.ConnectionState != s {
+				h.Runtime.ConnectionState = s
+				changes = append(changes,
+					types.PropertyChange{Name: "runtime.connectionState", Val: s},
+					types.PropertyChange{Name: "summary.runtime.connectionState", Val: s})
+				if s == types.HostSystemConnectionStateConnected {
+					events = append(events, &types.HostConnectedEvent{HostEvent: base})
+				} else {
+					events = append(events, &types.HostDisconnectedEvent{HostEvent: base})
+				}
+			}
+		}
+		if maintenance != nil && h.Runtime.InMaintenanceMode != *maintenance {
+			h.Runtime.InMaintenanceMode = *maintenance
+			changes = append(changes,
+				types.PropertyChange{Name: "runtime.inMaintenanceMode", Val: *maintenance},
+				types.PropertyChange{Name: "summary.runtime.inMaintenanceMode", Val: *maintenance})
+			if *maintenance {
+				events = append(events, &types.EnteredMaintenanceModeEvent{HostEvent: base})
+			} else {
+				events = append(events, &types.ExitMaintenanceModeEvent{HostEvent: base})
+			}
+		}
+		if len(changes) > 0 {
+			simulator.Map.Update(h, changes)
+		}
+	})
+	if fault != nil {
+		return fault
+	}
+	for _, e := range events {
+		if err := l.postEvent(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
