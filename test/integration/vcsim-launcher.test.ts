@@ -333,6 +333,26 @@ describe.each(['simulator', 'incremental'] as const)('vcsim launcher (%s collect
     expect(kid(kid(migration[1]!.e, 'sourceHost'), 'host')!.text).toBe(src.moid);
     expect(kid(kid(migration[1]!.e, 'host'), 'host')!.text).toBe(dst.moid);
 
+    // An arbitrary event, arguments filled by name (the simulator formats its message).
+    await vc.control.postEvent({ type: 'VmPoweredOffEvent', vm: 'app1' });
+    await expect(vc.control.postEvent({ type: 'NoSuchEvent' })).rejects.toThrow(/unknown type/);
+    const all = kids(
+      find(
+        (
+          await s.call(
+            'QueryEvents',
+            mor('EventManager', content.eventManager) +
+              `<filter><entity>${mor('VirtualMachine', app.moid, 'entity')}<recursion>self</recursion></entity></filter>`,
+          )
+        ).body,
+        'QueryEventsResponse',
+      ),
+      'returnval',
+    ).sort((a, b) => Number(kid(b, 'key')!.text) - Number(kid(a, 'key')!.text));
+    expect(all[0]!.attrs['xsi:type']).toBe('VmPoweredOffEvent');
+    expect(kid(kid(all[0], 'host'), 'host')!.text).toBe(dst.moid);
+    expect(kid(kid(all[0], 'vm'), 'vm')!.text).toBe(app.moid);
+
     const after = await vc.control.dump();
     expect(after.vms.find((x) => x.name === 'app1')!.host).toBe(dst.moid);
     expect(after.hosts.find((h) => h.moid === src.moid)!.vms).not.toContain(app.moid);
