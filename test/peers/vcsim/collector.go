@@ -453,3 +453,20 @@ func (pc *incrementalCollector) page(maxObjects int) *types.UpdateSet {
 	set.Version = strconv.Itoa(pc.version)
 	return set
 }
+
+// WaitForUpdates (deprecated, still used by some clients) over the same state; the
+// simulator's own would register the embedded collector and starve this one.
+func (pc *incrementalCollector) WaitForUpdates(ctx *simulator.Context, r *types.WaitForUpdates) soap.HasFault {
+	body := &methods.WaitForUpdatesBody{}
+	res := pc.WaitForUpdatesEx(ctx, &types.WaitForUpdatesEx{This: r.This, Version: r.Version})
+	if f := res.Fault(); f != nil {
+		body.Fault_ = f
+		return body
+	}
+	set := res.(*methods.WaitForUpdatesExBody).Res.Returnval
+	if set == nil {
+		set = &types.UpdateSet{Version: r.Version}
+	}
+	body.Res = &types.WaitForUpdatesResponse{Returnval: *set}
+	return body
+}
