@@ -66,7 +66,9 @@ async function main(): Promise<number> {
       { name: 'vc1', url: vc.url, username: vc.username, passwordFile: pw, thumbprint: vc.thumbprint },
       book,
       pino({ level: 'warn' }),
-      { timeouts: { syncMs: 120_000 } },
+      // the simulator re-collects every filter on every change (DESIGN §7): under a relocate
+      // storm it answers a 30 s wait late; that is a slow vCenter, not a dead one
+      { timeouts: { syncMs: 120_000, waitSlackMs: 60_000 } },
     );
     while (src.status().state !== 'synced') {
       if (src.status().state === 'disconnected') throw new Error(`sync failed: ${src.status().error}`);
