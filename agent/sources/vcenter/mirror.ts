@@ -55,6 +55,14 @@ export class Mirror {
     return { hosts: this.hosts.size, vms: this.vms.size, networks: this.nets.size };
   }
 
+  /** The host a VM runs on now (`undefined` if the VM is unknown). */
+  vmHost(vmKey: string): string | null | undefined {
+    const prefix = `${this.vcenter}/`;
+    if (!vmKey.startsWith(prefix)) return undefined;
+    const s = this.vms.get(vmKey.slice(prefix.length));
+    return s ? (s.host ?? null) : undefined;
+  }
+
   apply(ch: ObjectChange): void {
     const { type, value: moid } = ch.obj;
     if (type === 'HostSystem') return this.applyTo(this.hosts, this.dirtyHosts, moid, ch, () => ({ parts: {} }), (s, c) => applyHostProp(s, c, this.warn));

@@ -78,7 +78,7 @@ export async function readPassword(cfg: VcenterConfig): Promise<string> {
 
 export class Session {
   view: SoapMoRef | null = null;
-  /** the dedicated property collectors: hot (VM placement + events), VMs, inventory */
+  /** the dedicated property collectors: placement, VMs, inventory, then events */
   collectors: SoapMoRef[] = [];
   hotCollector: SoapMoRef | null = null;
   vmView: SoapMoRef | null = null;
@@ -131,14 +131,18 @@ export class Session {
   }
 
   /**
-   * An event collector for the events we act on, watched through the same property collector
-   * (its latestPage), so events and inventory changes arrive in one ordered stream.
+   * An event collector for the events we act on, watched (its latestPage) through a property
+   * collector of its own. Events are hints: a start event that arrives after the VM has moved
+   * is ignored (see Watcher.flushEvents).
    */
   async createEventFilter(): Promise<void> {
-    if (!this.sc.eventManager || !this.hotCollector) return;
+    if (!this.sc.eventManager) return;
     this.eventCollector = await this.api.createCollectorForEvents(this.sc.eventManager, WATCHED_EVENTS);
     await this.api.setCollectorPageSize(this.eventCollector, this.timeouts.eventPageSize);
-    const f = await this.api.createFilter(this.hotCollector, {
+    // its own property collector: an event must not make the placement stream return early
+    const pc = await this.api.createPropertyCollector(this.sc.propertyCollector);
+    this.collectors.push(pc);
+    const f = await this.api.createFilter(pc, {
       propSet: [{ type: 'EventHistoryCollector', all: false, pathSet: ['latestPage'] }],
       objectSet: [{ obj: this.eventCollector, skip: false }],
     });

@@ -34,6 +34,9 @@ export function startVcenterSource(cfg: VcenterConfig, sink: FactSink, logger: L
   return { stop: () => w.stop(), status: () => w.status() };
 }
 
+/** Session.collectors order: placement, VMs, inventory (keep-alive rides here), events. */
+const INVENTORY_INDEX = 2;
+
 class Watcher {
   private current: SourceStatus;
   private stopped = false;
@@ -195,7 +198,7 @@ class Watcher {
     const inv = mirror.inventory();
     this.sink.replaceInventory(this.cfg.name, inv);
     this.delivered = inv.hosts.length + inv.vms.length;
-    this.flushEvents(pendingEvents);
+    this.flushEvents(pendingEvents, mirror);
     const now = Date.now();
     if (this.lostAt !== null) {
       this.journal(
@@ -214,7 +217,7 @@ class Watcher {
     const flush = async (): Promise<void> => {
       // the events of this answer first: a migration start must reach the sink before the
       // host change that the same answer may carry (rule 7)
-      this.flushEvents(pendingEvents);
+      this.flushEvents(pendingEvents, mirror);
       const before = this.delivered;
       const d = mirror.takeDelta();
       const size = mirror.size;
@@ -243,7 +246,7 @@ class Watcher {
         await flush();
       }
     };
-    const loops = s.collectors.map((pc, i) => watchLoop(pc, versions[i]!, i === s.collectors.length - 1));
+    const loops = s.collectors.map((pc, i) => watchLoop(pc, versions[i]!, i === INVENTORY_INDEX));
     // the first failure is raised by race; the other loop ends when the session closes
     for (const l of loops) l.catch(() => {});
     await Promise.race(loops);
@@ -269,11 +272,12 @@ class Watcher {
     }
   }
 
-  private flushEvents(events: VmEvent[]): void {
+  private flushEvents(events: VmEvent[], mirror: Mirror): void {
     const now = Date.now();
     for (const e of events.splice(0)) {
       const a = eventActions(this.cfg.name, e, now);
-      if (a.migration) this.sink.migrationStarted(a.migration);
+      // a start event that arrives after the move (another stream) must not open a migration
+      if (a.migration && mirror.vmHost(a.migration.vm) !== a.migration.destHost) this.sink.migrationStarted(a.migration);
       if (a.migrationEnded) this.sink.migrationEnded(a.migrationEnded);
       this.sink.journal(a.journal);
     }

@@ -38,10 +38,10 @@ export function factKey(vcenter: string, moid: string): string {
 }
 
 /**
- * The properties rule 1 needs, in three filters, each on its own dedicated property collector:
- * - HOT_PROPERTIES (VirtualMachine view) with the event filter: where each VM runs — what a
- *   vMotion moves — and the migration events, through one ordered stream (make-before-break
- *   must precede the host change);
+ * The properties rule 1 needs, in three filters, each on its own dedicated property collector
+ * (a fourth watches the event collector):
+ * - HOT_PROPERTIES (VirtualMachine view): where each VM runs — what a vMotion moves — exactly
+ *   the filter a bare placement watcher would use;
  * - VM_PROPERTIES (same view): names, power states, UUIDs, templates, vNICs;
  * - INVENTORY_PROPERTIES (HostSystem/Network/DVS view): host networking, portgroups, DVS.
  * Why not one: a collector re-evaluates its whole filter on every object change anywhere
