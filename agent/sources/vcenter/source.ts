@@ -3,15 +3,15 @@
 // one starts from nothing — new view, collector and filters, a full resync that replaces this
 // vCenter's inventory — so a lost update can never leave a stale fact behind.
 
-import type { FactSink } from '../../core/facts.js';
+import type { FactSink, Inventory } from '../../core/facts.js';
 import type { JournalEntry, SourceStatus } from '../../../shared/model.js';
 import { VmtraceError, errorMessage } from '../../../shared/errors.js';
-import type { Logger } from '../../log.js';
+import { silentLogger, type Logger } from '../../log.js';
 import { eventActions, readEvent, type VmEvent } from './events.js';
 import { Mirror } from './mirror.js';
 import { DEFAULT_TIMEOUTS, Session, urlOf, type VcenterConfig, type VcenterTimeouts } from './session.js';
 import { makeAgent } from './tls.js';
-import { readObjectContent, readObjectUpdate, type Warn } from './translate.js';
+import { ALL_PROPERTIES, INVENTORY_VIEW_TYPES, VM_VIEW_TYPES, readObjectContent, readObjectUpdate, type Warn } from './translate.js';
 import { viewFilterSpec, type SoapMoRef } from './vim-api.js';
 import { child, type XNode } from './xml-stream.js';
 
@@ -315,7 +315,7 @@ async function countWithFreshSession(cfg: VcenterConfig, t: VcenterTimeouts): Pr
   return count;
 }
 
-const silent = { debug: () => {} } as unknown as Logger;
+const silent = silentLogger();
 
 /**
  * One-shot: log in, read the whole inventory (RetrievePropertiesEx, paged), log out. For
@@ -324,15 +324,14 @@ const silent = { debug: () => {} } as unknown as Logger;
 export async function checkVcenter(
   cfg: VcenterConfig,
   opts: { timeouts?: Partial<VcenterTimeouts>; logger?: Logger } = {},
-): Promise<{ inventory: import('../../core/facts.js').Inventory; apiVersion: string }> {
+): Promise<{ inventory: Inventory; apiVersion: string }> {
   const t = { ...DEFAULT_TIMEOUTS, ...opts.timeouts };
   const log = opts.logger ?? silent;
   const s = await Session.open(cfg, t);
   try {
-    const { VM_VIEW_TYPES, INVENTORY_VIEW_TYPES, ALL_PROPERTIES } = await import('./translate.js');
     s.view = await s.api.createContainerView(s.sc.viewManager, s.sc.rootFolder, [...VM_VIEW_TYPES, ...INVENTORY_VIEW_TYPES]);
-    const mirror = new Mirror(cfg.name, (msg, ctx) => log.warn?.(ctx ?? {}, msg));
-    const warn: Warn = (msg, ctx) => log.warn?.(ctx ?? {}, msg);
+    const mirror = new Mirror(cfg.name, (msg, ctx) => log.warn(ctx ?? {}, msg));
+    const warn: Warn = (msg, ctx) => log.warn(ctx ?? {}, msg);
     await s.api.retrieveAll(
       s.sc.propertyCollector,
       viewFilterSpec(s.view, ALL_PROPERTIES),
