@@ -4,7 +4,9 @@
 // delivered before the host changes; crash/restart, frozen vCenter, forced reconnects, bad
 // credentials/thumbprint/URL, and two vCenters at once.
 
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -164,6 +166,18 @@ function sorted(inv: Inventory): Inventory {
   return { hosts: s(inv.hosts), networks: s(inv.networks), vms: s(inv.vms) };
 }
 
+/** The certificate the simulator presents, as PEM (what an operator would put in caFile). */
+function peerCertPem(url: string): Promise<string> {
+  const u = new URL(url);
+  return new Promise((resolve, reject) => {
+    const s = tls.connect({ host: u.hostname, port: Number(u.port), rejectUnauthorized: false }, () => {
+      resolve(s.getPeerX509Certificate()!.toString());
+      s.destroy();
+    });
+    s.once('error', reject);
+  });
+}
+
 beforeAll(async () => {
   vc = await startVcsim(SPEC);
 });
@@ -283,6 +297,22 @@ describe('vCenter source against the simulator', () => {
     // no trust anchor at all: refuse to start
     expect(() => startVcenterSource(configFor(vc, 'none', { thumbprint: undefined }), new FactBook(), pino({ level: 'silent' }))).toThrow(/thumbprint or a caFile/);
     expect((await vc.control.sessions()).byUser[vc.username] ?? 0).toBe(0);
+  });
+
+  it('a CA file instead of a pinned thumbprint: trusted when it vouches for the certificate, a clear TLS error when not', async () => {
+    const caFile = join(dir, 'vcenter-ca.pem');
+    writeFileSync(caFile, await peerCertPem(vc.url));
+    const ok = await checkVcenter(configFor(vc, 'ca', { thumbprint: undefined, caFile }), { timeouts: FAST });
+    expect(ok.inventory.vms.length).toBe(15);
+    // a CA that signed something else
+    const otherKey = join(dir, 'other.key');
+    const otherCa = join(dir, 'other-ca.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', otherKey, '-out', otherCa, '-days', '1', '-subj', '/CN=not-this-vcenter'], { stdio: 'ignore' });
+    const err = await checkVcenter(configFor(vc, 'ca', { thumbprint: undefined, caFile: otherCa }), { timeouts: FAST }).then(() => null, (e: unknown) => e);
+    expect((err as VmtraceError).code).toBe('VCENTER_TLS_MISMATCH');
+    expect((err as VmtraceError).message).toMatch(/certificate not trusted \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY)/);
+    // an unreadable CA file refuses to start
+    expect(() => startVcenterSource(configFor(vc, 'ca', { thumbprint: undefined, caFile: join(dir, 'missing.pem') }), new FactBook(), pino({ level: 'silent' }))).toThrow(/cannot read caFile/);
   });
 
   it('20 forced reconnects (killed sessions and a frozen vCenter) leave one vmtrace session, not 21', async () => {

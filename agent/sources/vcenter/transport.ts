@@ -8,6 +8,19 @@ import { StringDecoder } from 'node:string_decoder';
 import { VmtraceError, errorMessage } from '../../../shared/errors.js';
 
 export const SESSION_COOKIE = 'vmware_soap_session';
+
+/** Node's codes for a certificate chain or name the trusted CA does not accept. */
+const TLS_TRUST_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 export const USER_AGENT = 'vmtrace/0.1';
 
 export interface PostOptions {
@@ -148,6 +161,12 @@ export class Transport {
   private netError(err: Error): Error {
     if (err instanceof VmtraceError) return err;
     const code = (err as NodeJS.ErrnoException).code;
+    if (code && TLS_TRUST_ERRORS.has(code)) {
+      // a certificate the configured CA does not vouch for: an operator must act
+      return new VmtraceError('VCENTER_TLS_MISMATCH', `vCenter ${this.vcenter} (${this.url.host}): certificate not trusted (${code}: ${err.message})`, {
+        cause: err,
+      });
+    }
     return new VmtraceError('VCENTER_UNREACHABLE', `vCenter ${this.vcenter} (${this.url.host}): ${code ?? errorMessage(err)}`, {
       cause: err,
       transient: true,
