@@ -141,6 +141,7 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
   );
   const vcOf = (c: FactChange): string => ('vcenter' in c ? c.vcenter : 'key' in c ? (c.key.split('/')[0] ?? '') : '');
   let neighborsDirty = false;
+  const persistedSeen = new Map<string, number>();
   const inventoryDirty = new Set<string>();
   await seedFacts(store, book, cfg, log);
 
@@ -150,6 +151,7 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
     store,
     book,
     logger: log,
+    dryRun: cfg.raw.mode === 'dry-run' || cfg.raw.driver.kind === 'dry-run',
     events: {
       journal: (entries) => journal.push(entries),
       vlanChanged: (port, vlan, added, reason) => {
@@ -233,7 +235,10 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
       }
       if (neighborsDirty) {
         neighborsDirty = false;
-        await store.replaceNeighbors([...book.neighbors.values()]);
+        const all = [...book.neighbors.values()];
+        await store.replaceNeighbors(all);
+        persistedSeen.clear();
+        for (const n of all) persistedSeen.set(`${n.iface}\u0000${n.chassisId}\u0000${n.portId}`, n.lastSeen);
       }
     } catch (e) {
       log.error({ err: errorMessage(e) }, 'cannot persist state');
@@ -246,8 +251,12 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
     if (!lldp) return;
     const live = new Set<string>();
     for (const n of lldp.neighbors()) {
-      live.add(`${n.iface}\u0000${n.chassisId}\u0000${n.portId}`);
+      const key = `${n.iface}\u0000${n.chassisId}\u0000${n.portId}`;
+      live.add(key);
       book.neighborSeen(n);
+      // `plan` judges stored neighbours by their TTL: keep the stored lastSeen within half of it
+      const stored = persistedSeen.get(key);
+      if (stored === undefined || n.lastSeen - stored > (n.ttl * 1000) / 2) neighborsDirty = true;
     }
     const now = Date.now();
     for (const n of [...book.neighbors.values()]) {

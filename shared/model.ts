@@ -272,7 +272,9 @@ export type JournalKind =
   | 'neighbor'
   | 'anomaly'
   | 'agent'
-  | 'out-of-band';
+  | 'out-of-band'
+  /** mode: dry-run — what enforce mode would have changed */
+  | 'dry-run';
 
 export interface JournalEntry {
   id?: number;

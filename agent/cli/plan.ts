@@ -66,7 +66,8 @@ export async function planCommand(opts: PlanOptions, out: NodeJS.WritableStream,
     else out.write(renderPlan(result));
 
     if (opts.apply && result.plan.changes.length) {
-      const ctl = new Controller({ policy: cfg.policy, driver, store, book, logger, resyncMs: 0, confirm: true });
+      const dryRun = cfg.raw.mode === 'dry-run' || cfg.raw.driver.kind === 'dry-run';
+      const ctl = new Controller({ policy: cfg.policy, driver, store, book, logger, resyncMs: 0, confirm: true, dryRun });
       await ctl.start();
       await ctl.stop();
       const c = ctl.counters;

@@ -42,6 +42,11 @@ export interface ControllerOptions {
   events?: ControllerEvents;
   /** the operator confirmed (`plan --apply`): guard and orphaned-port freezes do not hold back */
   confirm?: boolean;
+  /**
+   * mode: dry-run. Plans go to the (dry-run) driver, which only logs them; nothing is owned,
+   * counted or trapped, and each distinct plan is journaled once as `dry-run`.
+   */
+  dryRun?: boolean;
 }
 
 export interface ControllerCounters {
@@ -83,6 +88,9 @@ export class Controller {
   private ifacePort = new Map<string, string>();
   private unsubscribe: (() => void)[] = [];
   private readonly portLogs = new Map<string, Logger>();
+  private lastGuardSig = '';
+  private lastDryRunSig = '';
+  private readonly limitReported = new Set<string>();
   private readonly clock: () => number;
   private readonly log: Logger;
 
@@ -258,16 +266,36 @@ export class Controller {
     const plan = out.plan;
 
     const journal: JournalEntry[] = [];
-    if (plan.guardTripped) {
+    // A refusal that persists is reported when it starts, not on every pass.
+    const guarded = plan.holdbacks.filter((h) => h.kind === 'guard');
+    const guardSig = guarded.map((h) => `${h.port}/${h.vlan}`).join(',');
+    if (plan.guardTripped && guardSig !== this.lastGuardSig) {
       this.counters.plansRefused++;
-      const n = plan.holdbacks.filter((h) => h.kind === 'guard').length;
-      journal.push({ at: now, kind: 'plan-refused', port: null, vlan: null, message: `blast-radius guard: ${n} removals held back; confirm with vmtrace plan --apply` });
+      journal.push({ at: now, kind: 'plan-refused', port: null, vlan: null, message: `blast-radius guard: ${guarded.length} removals held back; confirm with vmtrace plan --apply` });
       this.opts.events?.guardTripped?.(plan);
     }
+    if (all || plan.guardTripped) this.lastGuardSig = plan.guardTripped ? guardSig : '';
+    const limited = new Set<string>();
     for (const h of plan.holdbacks) {
       if (h.kind !== 'limit') continue;
+      const key = `${h.port}/${h.vlan}`;
+      limited.add(key);
+      if (this.limitReported.has(key)) continue;
       this.counters.limitRefusals++;
+      journal.push({ at: now, kind: 'limit-reached', port: h.port, vlan: h.vlan, message: h.reason });
       this.opts.events?.limitReached?.(h.port, h.vlan ?? 0, h.reason);
+    }
+    for (const key of [...this.limitReported]) {
+      const port = key.slice(0, key.lastIndexOf('/'));
+      if (out.desired.has(port) && !limited.has(key)) this.limitReported.delete(key);
+    }
+    for (const key of limited) this.limitReported.add(key);
+
+    if (this.opts.dryRun) {
+      await this.dryRun(plan, out.ledger, journal, now);
+      this.failures = 0;
+      this.scheduleWakeup(plan);
+      return;
     }
 
     // Ownership intent is durable before the device changes (rule 3): a crash in between leaves
@@ -328,6 +356,28 @@ export class Controller {
     }
     this.failures = 0;
     this.scheduleWakeup(plan);
+  }
+
+  /** mode: dry-run: first sight is recorded (it protects later), nothing is owned or counted. */
+  private async dryRun(plan: Plan, records: Map<string, PortRecord>, journal: JournalEntry[], now: number): Promise<void> {
+    if (records.size) {
+      await this.opts.store.commit({ ledger: [...records.values()] });
+      for (const [k, r] of records) this.ledger.set(k, r);
+    }
+    const sig = JSON.stringify(plan.changes.map((c) => [c.port, c.add.map((a) => a.vlan), c.remove.map((r) => r.vlan)]));
+    if (plan.changes.length && sig !== this.lastDryRunSig) {
+      try {
+        await this.opts.driver.apply(plan.changes);
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, 'dry-run driver refused the plan');
+      }
+      for (const c of plan.changes) {
+        for (const a of c.add) journal.push({ at: now, kind: 'dry-run', port: c.port, vlan: a.vlan, message: `would add (rule ${a.rule}: ${a.reason})` });
+        for (const r of c.remove) journal.push({ at: now, kind: 'dry-run', port: c.port, vlan: r.vlan, message: `would remove (rule ${r.rule}: ${r.reason})` });
+      }
+    }
+    this.lastDryRunSig = sig;
+    if (journal.length) await this.safeJournal(journal);
   }
 
   /** One child logger per port, so every line about a port carries it (journald, grep). */

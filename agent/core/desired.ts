@@ -14,7 +14,7 @@ import type {
 } from '../../shared/model.js';
 import { globToRegExp, matchesAny } from './glob.js';
 import type { PendingMigration } from './facts.js';
-import { matchNeighbors } from './match.js';
+import { matchNeighbors, sameHostName } from './match.js';
 import type { PortPolicy, Policy } from './types.js';
 
 /** Read-only view of the facts (FactBook satisfies it). */
@@ -136,8 +136,8 @@ export function buildContext(facts: FactsView, policy: Policy, neighbors: Neighb
 }
 
 function resolvePinned(ctx: DesireContext, host: string): { key: string | null; problem: string | null } {
-  const lower = host.toLowerCase();
-  const keys = ctx.hostsByName.get(lower) ?? ctx.hostsByName.get(shortName(lower)) ?? [];
+  // the same rule as learned neighbours: names that both carry a domain must be equal
+  const keys = [...new Set(ctx.hostsByName.get(shortName(host)) ?? [])].filter((k) => sameHostName(host, ctx.facts.hosts.get(k)?.name ?? ''));
   if (keys.length === 0) return { key: null, problem: `pinned host ${host} is not in any vCenter` };
   if (keys.length > 1) return { key: null, problem: `pinned host ${host} matches ${keys.length} hosts (${keys.join(', ')})` };
   return { key: keys[0]!, problem: null };

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Controller } from '../../agent/controller/controller.js';
 import { MemoryDriver } from '../../agent/drivers/memory.js';
+import { DryRunDriver } from '../../agent/drivers/dry-run.js';
 import { silentLogger } from '../../agent/log.js';
 import { Store } from '../../agent/store/index.js';
 import type { Policy } from '../../agent/core/types.js';
@@ -155,6 +156,37 @@ describe('controller', () => {
     for (let i = 0; i < 100 && driver.trunksOf('swp1').length < 2; i++) await new Promise((r) => setTimeout(r, 20));
     await ctl.idle();
     expect(driver.trunksOf('swp1')).toEqual([1, 10]);
+    await ctl.stop();
+  });
+
+  it('in dry-run mode changes nothing, owns nothing, and journals each distinct plan once', async () => {
+    const { w, bind } = wired();
+    const h = w.host('esx-01', [{ name: 'a', vlan: 10 }, { name: 'b', vlan: 11 }]);
+    w.vm('v', h, ['a']);
+    w.lldp('swp1', 'esx-01', 'vmnic0', 1_000_000);
+    w.synced();
+    const device = new MemoryDriver([port('swp1', [1])]);
+    const driver = new DryRunDriver({ inner: device, logger });
+    await driver.open();
+    const ctl = new Controller({ policy: basePolicy({}, { pruneHoldDownMs: 0 }), driver, store, book: w.book, logger, clock: () => 1_000_000, batchMs: 1, resyncMs: 0, dryRun: true });
+    bind(ctl);
+    await ctl.start();
+    for (let i = 0; i < 3; i++) {
+      ctl.enqueue(['swp1']);
+      await new Promise((r) => setTimeout(r, 5));
+      await ctl.idle();
+    }
+    expect(device.trunksOf('swp1')).toEqual([1]);
+    expect(driver.applied.map((c) => c.vlan)).toEqual([10]);
+    expect((await store.loadLedger()).get('swp1')!.owned).toEqual([]);
+    expect(ctl.counters.vlanAdds).toBe(0);
+    let journal = await store.recentJournal(10);
+    expect(journal.map((j) => `${j.kind} ${j.vlan} ${j.message}`)).toEqual([expect.stringMatching(/^dry-run 10 would add/)]);
+    w.vm('v2', h, ['b']);
+    await new Promise((r) => setTimeout(r, 5));
+    await ctl.idle();
+    journal = await store.recentJournal(10);
+    expect(journal.map((j) => `${j.kind} ${j.vlan}`)).toEqual(['dry-run 10', 'dry-run 10', 'dry-run 11']);
     await ctl.stop();
   });
 });

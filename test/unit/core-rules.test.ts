@@ -127,6 +127,19 @@ describe('rule 1: which VLANs a port needs', () => {
     expect(run(w, [port('swp9', [1])], { policy }).desired.get('swp9')!.anomalies.join()).toMatch(/disagrees/);
   });
 
+  it('resolves a pinned host as learned neighbours are: short names match, other domains do not', () => {
+    const w = new World();
+    const h = w.host('esx-01.lab', [{ name: 'a', vlan: 77 }]);
+    w.vm('v', h, ['a']);
+    w.synced();
+    const pin = (host: string) => basePolicy({ overrides: { swp9: { neighbor: { host, nics: ['vmnic0'] } } } });
+    expect(adds(run(w, [port('swp9', [1])], { policy: pin('ESX-01') }).plan, 'swp9')).toEqual([77]);
+    expect(adds(run(w, [port('swp9', [1])], { policy: pin('esx-01.lab') }).plan, 'swp9')).toEqual([77]);
+    const other = run(w, [port('swp9', [1])], { policy: pin('esx-01.other-site') });
+    expect(other.plan.changes).toEqual([]);
+    expect(other.desired.get('swp9')!.anomalies.join()).toMatch(/not in any vCenter/);
+  });
+
   it('never touches ports that are not opted in', () => {
     const w = new World();
     const h = w.host('esx-01', [{ name: 'a', vlan: 10 }]);
