@@ -35,6 +35,8 @@ export interface VcenterTimeouts {
   keepaliveMs: number;
   backoffMinMs: number;
   backoffMaxMs: number;
+  /** after a refused login: slow, so retries cannot lock the shared service account (SSO locks after 5 failures in 3 min) */
+  authBackoffMs: number;
   /** WaitForUpdatesEx maxObjectUpdates / RetrievePropertiesEx maxObjects */
   pageSize: number;
   /** the event collector's page (latestPage, re-sent whole on every new event: keep it small) */
@@ -49,6 +51,7 @@ export const DEFAULT_TIMEOUTS: VcenterTimeouts = {
   keepaliveMs: 120_000,
   backoffMinMs: 1_000,
   backoffMaxMs: 60_000,
+  authBackoffMs: 120_000,
   pageSize: 1_000,
   eventPageSize: 20,
 };

@@ -45,6 +45,8 @@ class Watcher {
   private wake: (() => void) | null = null;
   private failures = 0;
   private lastError: string | null = null;
+  /** the last failure was a refused login: retry slowly (the password file is re-read each time) */
+  private authRefused = false;
   /** facts this vCenter last delivered (for the "empty answer" check) */
   private delivered = 0;
   /** when we lost a synced session (for the gap journal) */
@@ -128,12 +130,13 @@ class Watcher {
       this.session = null;
       if (s) this.keepIfOrphaned(s, await s.close(this.log));
       if (this.stopped) break;
-      await this.sleep(this.backoff());
+      await this.sleep(this.authRefused ? this.t.authBackoffMs : this.backoff());
     }
   }
 
   private onFailure(err: unknown): void {
     this.failures++;
+    this.authRefused = err instanceof VmtraceError && err.code === 'VCENTER_AUTH';
     const msg = errorMessage(err);
     // one clear line per distinct error, not one per retry
     if (msg !== this.lastError) this.log.error({ code: err instanceof VmtraceError ? err.code : 'INTERNAL' }, msg);
