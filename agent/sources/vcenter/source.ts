@@ -136,7 +136,7 @@ class Watcher {
 
   private onFailure(err: unknown): void {
     this.failures++;
-    this.authRefused = err instanceof VmtraceError && err.code === 'VCENTER_AUTH';
+    this.authRefused = err instanceof VmtraceError && err.code === 'VCENTER_AUTH' && !err.transient;
     const msg = errorMessage(err);
     // one clear line per distinct error, not one per retry
     if (msg !== this.lastError) this.log.error({ code: err instanceof VmtraceError ? err.code : 'INTERNAL' }, msg);
