@@ -1,8 +1,8 @@
 // The composition root: the only place that wires sources, core, controller, drivers, store
 // and SNMP together. `vmtrace agent` runs `runAgent`; SIGTERM stops it cleanly.
 
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import type { AgentConfig } from './config/load.js';
 import { readSecret } from './config/load.js';
 import { FactBook, type FactChange } from './core/facts.js';
@@ -38,7 +38,7 @@ export function createDriver(cfg: AgentConfig, logger: Logger): Driver {
     vtepEndpoint: d.vtepEndpoint ?? null,
     logger,
   });
-  if (d.kind === 'dry-run' || cfg.raw.mode === 'dry-run') return new DryRunDriver({ inner: ovsdb, logger });
+  if (cfg.policy.mode === 'dry-run') return new DryRunDriver({ inner: ovsdb, logger });
   return ovsdb;
 }
 
@@ -47,22 +47,67 @@ export function createDriver(cfg: AgentConfig, logger: Logger): Driver {
  * switch's ovsdb-server may come up after us. A device that answers but is wrong (bridge
  * missing) is an operator error and fails at once.
  */
-async function openDriver(driver: Driver, log: Logger): Promise<void> {
+async function openDriver(driver: Driver, log: Logger, signal?: AbortSignal): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {
       await driver.open();
       return;
     } catch (e) {
-      if (!(e instanceof VmtraceError) || !e.transient) throw e;
+      if (!(e instanceof VmtraceError) || !e.transient || signal?.aborted) throw e;
       const delay = Math.min(10_000, 250 * 2 ** Math.min(attempt, 6));
       log.warn({ err: e.message, retryInMs: delay }, 'switch unreachable; waiting for it');
-      await new Promise((r) => setTimeout(r, delay));
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, delay);
+        signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      });
+      if (signal?.aborted) throw new VmtraceError('USAGE', 'stopped while waiting for the switch');
     }
   }
 }
 
+/**
+ * One agent per state directory: two would fight over the ledger. A pid file taken with O_EXCL;
+ * one left by a process that is gone is taken over.
+ */
+export function lockStateDir(dir: string): () => void {
+  const file = join(dir, 'vmtrace.pid');
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      return () => {
+        try {
+          if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+        } catch {
+          // already gone
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new VmtraceError('STORE_ERROR', `cannot lock ${file}: ${errorMessage(e)}`);
+      const pid = Number(readFileSync(file, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new VmtraceError('CONFIG_INVALID', `another vmtrace agent (pid ${pid}) uses stateDir ${dir}`);
+      }
+      unlinkSync(file); // stale: its process is gone
+    }
+  }
+  throw new VmtraceError('STORE_ERROR', `cannot lock ${file}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function stateDirOf(cfg: AgentConfig): string {
+  return resolve(dirname(resolve(cfg.file)), cfg.raw.stateDir);
+}
+
 export async function openStore(cfg: AgentConfig, logger: Logger, readonly = false): Promise<Store> {
-  const dir = resolve(dirname(resolve(cfg.file)), cfg.raw.stateDir);
+  const dir = stateDirOf(cfg);
   try {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
   } catch (e) {
@@ -109,23 +154,40 @@ function snmpConfig(cfg: AgentConfig): SnmpConfig | null {
   };
 }
 
-export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(cfg.raw.log?.level)): Promise<RunningAgent> {
+export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(cfg.raw.log?.level), signal?: AbortSignal): Promise<RunningAgent> {
   const startedAt = Date.now();
   const log = logger;
-  log.info({ switch: cfg.raw.switch, version: VERSION, mode: cfg.raw.mode }, 'vmtrace agent starting');
+  log.info({ switch: cfg.raw.switch, version: VERSION, mode: cfg.policy.mode }, 'vmtrace agent starting');
   const store = await openStore(cfg, log);
-  const driver = createDriver(cfg, log);
+  let unlock: () => void;
   try {
-    await openDriver(driver, log);
+    unlock = lockStateDir(stateDirOf(cfg));
   } catch (e) {
     await store.close();
     throw e;
   }
+  const driver = createDriver(cfg, log);
+  try {
+    await openDriver(driver, log, signal);
+  } catch (e) {
+    await store.close();
+    unlock();
+    throw e;
+  }
 
-  const journal = new JournalRing();
-  journal.push(await store.recentJournal(1000));
   let controller: Controller | null = null;
   let snmp: SnmpHandle | null = null;
+  // The event table is the store's journal: what `plan --apply` or a source wrote shows too.
+  const journal = new JournalRing();
+  let journalSeen = 0;
+  const readJournal = async () => {
+    const fresh = (await store.recentJournal(1000)).filter((e) => (e.id ?? 0) > journalSeen);
+    if (!fresh.length) return;
+    journalSeen = fresh[fresh.length - 1]!.id ?? journalSeen;
+    journal.push(fresh);
+    snmp?.invalidate();
+  };
+  await readJournal();
   const pendingJournal: JournalEntry[] = [];
   const book = new FactBook(
     (c: FactChange) => {
@@ -135,7 +197,6 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
       snmp?.invalidate();
     },
     (e) => {
-      journal.push([e]);
       pendingJournal.push(e);
     },
   );
@@ -151,29 +212,36 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
     store,
     book,
     logger: log,
-    dryRun: cfg.raw.mode === 'dry-run' || cfg.raw.driver.kind === 'dry-run',
+    dryRun: cfg.policy.mode === 'dry-run',
     events: {
-      journal: (entries) => journal.push(entries),
       vlanChanged: (port, vlan, added, reason) => {
         snmp?.invalidate();
         snmp?.notify(added ? 'vlanAdded' : 'vlanRemoved', { port, vlan, reason });
       },
       guardTripped: (plan) => snmp?.notify('guardTripped', { count: plan.holdbacks.filter((h) => h.kind === 'guard').length, reason: 'maxRemovalsPerPlan' }),
       limitReached: (port, vlan, reason) => snmp?.notify('limitReached', { port, vlan, reason }),
-      frozenChanged: (frozen, reason) => log.warn({ frozen, reason }, frozen ? 'removals frozen' : 'removals unfrozen'),
+      frozenChanged: (frozen, reason) => (frozen ? log.warn({ reason }, 'removals frozen') : log.info('removals unfrozen')),
     },
   });
   await controller.start();
 
-  // LLDP/CDP on the member interfaces of the opted-in ports (or the configured list)
-  const ports = controller.device.filter((p) => isManaged(cfg.policy, p.name));
-  const ifaces = cfg.raw.lldp?.interfaces ?? [...new Set(ports.flatMap((p) => (p.interfaces.length ? p.interfaces : [p.name])))];
+  // LLDP/CDP on the member interfaces of the opted-in ports (or the configured list); a port
+  // added later gets its capture on the next tick (the capture restarts with the longer list).
+  const captureList = (): string[] => {
+    if (cfg.raw.lldp?.interfaces) return cfg.raw.lldp.interfaces;
+    const managed = controller!.device.filter((p) => isManaged(cfg.policy, p.name));
+    return [...new Set(managed.flatMap((p) => (p.interfaces.length ? p.interfaces : [p.name])))].sort();
+  };
   let lldp: LldpSource | null = null;
-  if (ifaces.length) {
-    lldp = startLldpSource({ interfaces: ifaces, protocols: cfg.raw.lldp?.protocols ?? ['lldp', 'cdp'], sink: book, logger: log });
-  } else {
-    log.warn('no opted-in port found on the device: no LLDP/CDP capture');
-  }
+  let ifaces: string[] = [];
+  const startCapture = async (list: string[]) => {
+    await lldp?.stop();
+    ifaces = list;
+    lldp = list.length ? startLldpSource({ interfaces: list, protocols: cfg.raw.lldp?.protocols ?? ['lldp', 'cdp'], sink: book, logger: log }) : null;
+  };
+  await startCapture(captureList());
+  if (!ifaces.length) log.warn('no opted-in port found on the device: no LLDP/CDP capture yet');
+  const ports = controller.device.filter((p) => isManaged(cfg.policy, p.name));
 
   const base = dirname(resolve(cfg.file));
   const vcenters: VcenterSource[] = [];
@@ -240,6 +308,7 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
         persistedSeen.clear();
         for (const n of all) persistedSeen.set(`${n.iface}\u0000${n.chassisId}\u0000${n.portId}`, n.lastSeen);
       }
+      await readJournal();
     } catch (e) {
       log.error({ err: errorMessage(e) }, 'cannot persist state');
     }
@@ -265,6 +334,11 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
     }
   };
   const persistTimer = setInterval(() => {
+    const want = captureList();
+    if (want.some((i) => !ifaces.includes(i))) {
+      log.info({ interfaces: want.filter((i) => !ifaces.includes(i)) }, 'new opted-in interfaces: capture restarted');
+      void startCapture(want);
+    }
     syncNeighbors();
     for (const s of vcenterStatus()) {
       const was = lastState.get(s.name);
@@ -282,13 +356,15 @@ export async function runAgent(cfg: AgentConfig, logger: Logger = createLogger(c
     (stopping ??= (async () => {
       log.info('vmtrace agent stopping');
       clearInterval(persistTimer);
-      await Promise.allSettled(vcenters.map((v) => v.stop()));
+      // a hung vCenter must not hold the stop: its logout gets a few seconds, then we go on
+      await Promise.race([Promise.allSettled(vcenters.map((v) => v.stop())), new Promise((r) => setTimeout(r, 5000).unref())]);
       await lldp?.stop();
       await controller!.stop();
       await snmp?.stop();
       await persist();
       await driver.close();
       await store.close();
+      unlock();
       log.info('vmtrace agent stopped');
     })());
   return { stop, controller, book, store, snmp };

@@ -13,7 +13,7 @@ import { silentLogger, createLogger } from '../log.js';
 import { checkVcenter } from '../sources/vcenter/source.js';
 import { storePath } from '../store/index.js';
 import { existsSync } from 'node:fs';
-import { errorMessage } from '../../shared/errors.js';
+import { errorMessage, exitCodeFor } from '../../shared/errors.js';
 import { renderTable } from './show-table.js';
 
 const table = (headers: string[], rows: string[][]): string => renderTable(headers.map((header) => ({ header })), rows).trimEnd();
@@ -26,7 +26,8 @@ export interface PlanOptions {
 
 export async function planCommand(opts: PlanOptions, out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
   const cfg = loadConfig(opts.config);
-  const logger = opts.apply ? createLogger(cfg.raw.log?.level ?? 'info') : silentLogger();
+  // logs go to stderr: stdout carries the plan (and `--json` stays one JSON document)
+  const logger = opts.apply ? createLogger(cfg.raw.log?.level ?? 'info', 'stderr') : silentLogger();
   const store = await openStore(cfg, silentLogger(), !opts.apply && existsSync(storePath(resolve(dirname(resolve(cfg.file)), cfg.raw.stateDir))));
   const driver = createDriver(cfg, silentLogger());
   try {
@@ -35,6 +36,7 @@ export async function planCommand(opts: PlanOptions, out: NodeJS.WritableStream,
     for (const [vc, { inv }] of await store.loadInventories()) book.replaceInventory(vc, inv);
     for (const n of await store.loadNeighbors()) book.neighborSeen(n);
     const base = dirname(resolve(cfg.file));
+    let vcenterError: unknown = null;
     for (const v of cfg.raw.vcenters) {
       try {
         const { inventory } = await checkVcenter({
@@ -48,8 +50,9 @@ export async function planCommand(opts: PlanOptions, out: NodeJS.WritableStream,
         book.replaceInventory(v.name, inventory);
         book.sourceStatus({ name: v.name, state: 'synced', lastSync: Date.now() });
       } catch (e) {
+        vcenterError ??= e;
         book.sourceStatus({ name: v.name, state: 'disconnected', lastSync: null, error: errorMessage(e) });
-        err.write(`vmtrace plan: vCenter ${v.name}: ${errorMessage(e)} (removals frozen)\n`);
+        err.write(`vmtrace plan: ${errorMessage(e)} (removals frozen)\n`);
       }
     }
     const result = computePlan({
@@ -62,8 +65,9 @@ export async function planCommand(opts: PlanOptions, out: NodeJS.WritableStream,
       ledger: await store.loadLedger(),
       confirm: opts.apply,
     });
-    if (opts.json) out.write(JSON.stringify(planJson(result), null, 2) + '\n');
-    else out.write(renderPlan(result));
+    const mode = cfg.policy.mode;
+    if (opts.json) out.write(JSON.stringify({ mode, ...(planJson(result) as object) }, null, 2) + '\n');
+    else out.write((mode === 'dry-run' ? 'mode dry-run: the agent logs these changes and writes none\n' : '') + renderPlan(result));
 
     if (opts.apply && result.plan.changes.length) {
       const dryRun = cfg.raw.mode === 'dry-run' || cfg.raw.driver.kind === 'dry-run';
@@ -77,7 +81,8 @@ export async function planCommand(opts: PlanOptions, out: NodeJS.WritableStream,
       }
       if (!opts.json) out.write(`applied: ${c.vlanAdds} added, ${c.vlanRemoves} removed\n`);
     }
-    return 0;
+    // the plan was shown, but a vCenter that refused us is the operator's to fix (exit 1) or down (exit 2)
+    return vcenterError ? exitCodeFor(vcenterError) : 0;
   } finally {
     await driver.close();
     await store.close();

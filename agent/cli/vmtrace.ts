@@ -104,17 +104,31 @@ async function agentCommand(args: string[]): Promise<number> {
   const { values } = parse(args, { config: { type: 'string' } });
   if (!values.config) usage('agent needs --config FILE');
   const cfg = loadConfig(values.config as string);
-  // Signals are caught from the start: a SIGTERM during start-up stops cleanly once started.
+  // Signals are caught from the start: one during start-up aborts it (waiting for the switch
+  // included); a second one, while a clean stop hangs, exits at once.
   let signal: NodeJS.Signals | null = null;
   let onStop: (() => void) | null = null;
+  const abort = new AbortController();
   const onSignal = (sig: NodeJS.Signals) => {
-    signal ??= sig;
+    if (signal) {
+      process.stderr.write(`vmtrace: ${sig} again: exiting without a clean stop\n`);
+      process.exit(1);
+    }
+    signal = sig;
+    abort.abort();
     onStop?.();
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   const { runAgent } = await import('../main.js');
-  const agent = await runAgent(cfg);
+  const { createLogger } = await import('../log.js');
+  let agent;
+  try {
+    agent = await runAgent(cfg, createLogger(cfg.raw.log?.level), abort.signal);
+  } catch (e) {
+    if (signal) return 0; // stopped while starting
+    throw e;
+  }
   await new Promise<void>((r) => {
     onStop = r;
     if (signal) r();

@@ -9,6 +9,7 @@ import { parseVlanRanges, rangesToList, normalizeRanges } from '../../shared/vla
 import type { VlanId, VlanRange } from '../../shared/model.js';
 import type { PortPolicy, Policy } from '../core/types.js';
 import { configSchema, type RawConfig } from './schema.js';
+import { matchesAny } from '../core/glob.js';
 
 export interface ConfigProblem {
   /** dotted key path, e.g. `ports.overrides.Ethernet7.staticVlans[1]` */
@@ -65,6 +66,8 @@ export function checkConfigText(text: string, file: string): { problems: ConfigP
       const path = issue.path as PathPart[];
       if (issue.code === 'unrecognized_keys') {
         for (const k of issue.keys) problems.push({ path: formatPath([...path, k]), line: keyLine(doc, lc, path, k), message: 'unknown key' });
+      } else if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) {
+        problems.push({ path: formatPath(path), line: lineOf(doc, lc, path), message: 'missing (required)' });
       } else {
         problems.push({ path: formatPath(path), line: lineOf(doc, lc, path), message: issue.message });
       }
@@ -73,6 +76,7 @@ export function checkConfigText(text: string, file: string): { problems: ConfigP
   }
   const raw = parsed.data;
   const base = dirname(resolve(file));
+  checkPorts(raw, problems, (path) => lineOf(doc, lc, path));
   checkSecrets(raw, base, problems, (path) => lineOf(doc, lc, path));
   if (problems.length) return { problems: sortProblems(problems), config: null };
   return { problems, config: { file, raw, policy: toPolicy(raw) } };
@@ -84,6 +88,17 @@ function sortProblems(p: ConfigProblem[]): ConfigProblem[] {
 
 export function resolvePath(base: string, p: string): string {
   return isAbsolute(p) ? p : resolve(base, p);
+}
+
+/** Port names and globs: overrides must name an opted-in port; glob syntax we do not support is refused. */
+function checkPorts(raw: RawConfig, problems: ConfigProblem[], line: (p: PathPart[]) => number | null): void {
+  raw.ports.include.forEach((g, i) => {
+    if (/[{}]/.test(g)) problems.push({ path: `ports.include[${i}]`, line: line(['ports', 'include', i]), message: `braces are not supported in "${g}": list each glob` });
+  });
+  for (const name of Object.keys(raw.ports.overrides ?? {})) {
+    if (!matchesAny(name, raw.ports.include))
+      problems.push({ path: `ports.overrides.${name}`, line: line(['ports', 'overrides', name]), message: `"${name}" matches no ports.include glob: this override would never apply` });
+  }
 }
 
 /** Secrets live in files only readable by their owner; "public" is never a community. */
@@ -191,7 +206,8 @@ export function toPolicy(raw: RawConfig): Policy {
   }
   return {
     switchName: raw.switch,
-    mode: raw.mode,
+    // a dry-run driver writes nothing whatever `mode` says: report the mode that is in effect
+    mode: raw.mode === 'dry-run' || raw.driver.kind === 'dry-run' ? 'dry-run' : 'enforce',
     include: raw.ports.include,
     defaults,
     overrides,

@@ -271,7 +271,9 @@ export class Controller {
     const guardSig = guarded.map((h) => `${h.port}/${h.vlan}`).join(',');
     if (plan.guardTripped && guardSig !== this.lastGuardSig) {
       this.counters.plansRefused++;
-      journal.push({ at: now, kind: 'plan-refused', port: null, vlan: null, message: `blast-radius guard: ${guarded.length} removals held back; confirm with vmtrace plan --apply` });
+      const message = `blast-radius guard: ${guarded.length} removal${guarded.length === 1 ? '' : 's'} held back; confirm with vmtrace plan --apply`;
+      journal.push({ at: now, kind: 'plan-refused', port: null, vlan: null, message });
+      this.log.warn({ removals: guarded.length, max: this.opts.policy.maxRemovalsPerPlan }, message);
       this.opts.events?.guardTripped?.(plan);
     }
     if (all || plan.guardTripped) this.lastGuardSig = plan.guardTripped ? guardSig : '';

@@ -15,7 +15,9 @@ export function globToRegExp(glob: string, caseInsensitive = false): RegExp {
     else if (c === '[') {
       const end = glob.indexOf(']', i + 1);
       if (end > i + 1) {
-        src += `[${glob.slice(i + 1, end).replace(/\\/g, '\\\\')}]`;
+        // `[!x]` is the shell's negation
+        const body = glob.slice(i + 1, end).replace(/\\/g, '\\\\').replace(/^!/, '^');
+        src += `[${body}]`;
         i = end;
       } else src += '\\[';
     } else src += c.replace(/[.+^${}()|\\]/g, '\\$&');

@@ -212,7 +212,11 @@ function applyNeverEmpty(drafts: Draft[]): void {
 /** Rule 5: too many removals at once is refused whole (adds still go) until confirmed. */
 function applyGuard(drafts: Draft[], input: PlanInput): boolean {
   const total = drafts.reduce((n, d) => n + d.removes.length, 0);
-  if (total <= input.policy.maxRemovalsPerPlan || input.confirm) return false;
+  if (total <= input.policy.maxRemovalsPerPlan) return false;
+  if (input.confirm) {
+    for (const d of drafts) for (const r of d.removes) r.reason += ` (operator confirmed past the blast-radius guard: ${total} > ${input.policy.maxRemovalsPerPlan})`;
+    return false;
+  }
   for (const d of drafts) {
     for (const r of d.removes)
       d.holdbacks.push({
@@ -237,8 +241,10 @@ function outcome(d: Draft, input: PlanInput): PortOutcome {
   const owned = new Set(d.record.owned);
   const surplus = [...after].filter((v) => !wanted.includes(v) && (owned.has(v) || (d.desire.policy.adopt && d.record.initialVlans.includes(v)))).sort((a, b) => a - b);
   const limited = d.holdbacks.find((h) => h.kind === 'limit' || h.kind === 'range');
-  const state = d.frozen ? 'frozen' : limited ? 'limit' : 'ok';
-  const reason = d.frozen ?? limited?.reason ?? (input.blind ? `removals frozen: ${input.blind}` : null);
+  const guarded = d.holdbacks.find((h) => h.kind === 'guard');
+  // removals frozen switch-wide (a vCenter blind) or held by the guard: the port is not "ok"
+  const state = d.frozen || input.blind || guarded ? 'frozen' : limited ? 'limit' : 'ok';
+  const reason = d.frozen ?? limited?.reason ?? (input.blind ? `removals frozen: ${input.blind}` : (guarded?.reason ?? null));
   return { port: d.port.name, wanted, missing, surplus, state, reason };
 }
 

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOvs, type Ovs } from '../helpers/ovs.js';
-import { runCli, tempDir, writeAgentConfig } from '../helpers/agent.js';
+import { runCli, startAgent, tempDir, writeAgentConfig } from '../helpers/agent.js';
 
 let ovs: Ovs;
 let dir: string;
@@ -66,6 +66,33 @@ describe('vmtrace CLI on bad input', () => {
     const r = await runCli(['plan', '--config', cfg]);
     expect(r.code).toBe(2);
     expect(oneLine(r.stderr)).toMatch(/missing\.sock/);
+  });
+
+  it('one agent per stateDir; SIGTERM while it waits for an unreachable switch stops it', async () => {
+    const d = join(dir, 'lock');
+    mkdirSync(d);
+    const cfg = writeAgentConfig(d, { endpoint: `unix:${join(d, 'later.sock')}`, ports: { include: ['swp*'] } });
+    const first = startAgent(cfg);
+    await first.waitForLog(/switch unreachable; waiting for it/);
+    const second = await runCli(['agent', '--config', cfg]);
+    expect(second.code).toBe(1);
+    expect(oneLine(second.stderr)).toMatch(/another vmtrace agent \(pid \d+\) uses stateDir/);
+    first.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  });
+
+  it('plan shows the plan but exits 2 when a vCenter cannot be reached', async () => {
+    const d = join(dir, 'novc');
+    mkdirSync(d);
+    const cfg = writeAgentConfig(d, {
+      endpoint: ovs.endpoint,
+      ports: { include: ['swp*'] },
+      vcenters: [{ url: 'https://127.0.0.1:1/sdk', thumbprint: 'AB:'.repeat(31) + 'AB', username: 'u', password: 'p' }],
+    });
+    const r = await runCli(['plan', '--config', cfg]);
+    expect(r.code).toBe(2);
+    expect(oneLine(r.stderr)).toMatch(/^vmtrace plan: vCenter vc1 .*ECONNREFUSED \(removals frozen\)$/);
+    expect(r.stdout).toMatch(/removals frozen \(rule 4\)/);
   });
 
   it('a corrupt database file: one line, exit 1, and the file is left as it was', async () => {

@@ -114,6 +114,29 @@ driver:
     expect(p.map((x) => x.message)).toEqual([expect.stringMatching(/"public"/), expect.stringMatching(/cannot read/)]);
   });
 
+  it('refuses overrides for ports no include glob opts in, and glob syntax it does not support', () => {
+    const p = problems(`switch: leaf1
+ports:
+  include: ["swp*", "Ethernet{1,2}"]
+  overrides:
+    mgmt0: { staticVlans: [1] }
+driver: { kind: ovsdb }
+`);
+    expect(p.map((x) => `${x.line} ${x.path}: ${x.message}`)).toEqual([
+      expect.stringMatching(/^3 ports\.include\[1\]: braces are not supported/),
+      expect.stringMatching(/^5 ports\.overrides\.mgmt0: "mgmt0" matches no ports\.include glob/),
+    ]);
+  });
+
+  it('names a missing required key as missing', () => {
+    expect(problems('switch: leaf1\nports: { include: ["swp*"] }\n')).toEqual([{ path: 'driver', line: 1, message: 'missing (required)' }]);
+  });
+
+  it('a dry-run driver puts the agent in dry-run mode whatever `mode` says', () => {
+    const { config } = checkConfigText('switch: a\nports: { include: ["x"] }\ndriver: { kind: dry-run }\n', join(dir, 'd.yaml'));
+    expect(config!.policy.mode).toBe('dry-run');
+  });
+
   it('parses durations', () => {
     expect(parseDuration('300s', 0)).toBe(300_000);
     expect(parseDuration('5m', 0)).toBe(300_000);

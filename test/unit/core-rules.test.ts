@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { computePlan, type EngineInput } from '../../agent/core/engine.js';
 import { recordApplied, recordIntent } from '../../agent/core/plan.js';
+import { isManaged } from '../../agent/core/desired.js';
 import type { Policy, PortRecord } from '../../agent/core/types.js';
 import type { DevicePort, Plan } from '../../shared/model.js';
 import { basePolicy, port, World } from '../helpers/world.js';
@@ -138,6 +139,11 @@ describe('rule 1: which VLANs a port needs', () => {
     const other = run(w, [port('swp9', [1])], { policy: pin('esx-01.other-site') });
     expect(other.plan.changes).toEqual([]);
     expect(other.desired.get('swp9')!.anomalies.join()).toMatch(/not in any vCenter/);
+  });
+
+  it('reads [!x] in a port glob as the shell does', () => {
+    expect(isManaged(basePolicy({ include: ['swp[!0]*'] }), 'swp1')).toBe(true);
+    expect(isManaged(basePolicy({ include: ['swp[!0]*'] }), 'swp0')).toBe(false);
   });
 
   it('never touches ports that are not opted in', () => {
