@@ -118,3 +118,27 @@ export interface AgentStateView {
   events(): EventStatus[];
   neighbors(): NeighborStatus[];
 }
+
+/** Everything a view serves, as plain data (what `show` reads back in one go). */
+export interface StatusSnapshot {
+  summary: AgentSummary;
+  ports: PortStatus[];
+  vms: VmStatus[];
+  vnics: VnicStatus[];
+  vteps: VtepStatus[];
+  events: EventStatus[];
+  neighbors: NeighborStatus[];
+}
+
+/** A view over fixed data: tests, benches, and anything replaying a snapshot. */
+export function viewOf(d: StatusSnapshot): AgentStateView {
+  return {
+    summary: () => d.summary,
+    ports: () => d.ports,
+    vms: () => d.vms,
+    vnics: () => d.vnics,
+    vteps: () => d.vteps,
+    events: () => d.events,
+    neighbors: () => d.neighbors,
+  };
+}

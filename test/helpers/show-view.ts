@@ -3,8 +3,8 @@
 // VMTRACE-MIB carries exactly (whole seconds, no VLAN 0/4095 in sets, reasons only on ports
 // that are not ok), so a round trip must be lossless.
 
+import { viewOf, type StatusSnapshot } from '../../shared/status.js';
 import type {
-  AgentStateView,
   AgentSummary,
   EventStatus,
   NeighborStatus,
@@ -14,27 +14,8 @@ import type {
   VtepStatus,
 } from '../../shared/status.js';
 
-export interface StatusData {
-  summary: AgentSummary;
-  ports: PortStatus[];
-  vms: VmStatus[];
-  vnics: VnicStatus[];
-  vteps: VtepStatus[];
-  events: EventStatus[];
-  neighbors: NeighborStatus[];
-}
-
-export function viewOf(data: StatusData): AgentStateView {
-  return {
-    summary: () => data.summary,
-    ports: () => data.ports,
-    vms: () => data.vms,
-    vnics: () => data.vnics,
-    vteps: () => data.vteps,
-    events: () => data.events,
-    neighbors: () => data.neighbors,
-  };
-}
+export type StatusData = StatusSnapshot;
+export { viewOf };
 
 const T0 = Date.UTC(2026, 10, 25, 2, 0, 0);
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -1,8 +1,8 @@
 // An AgentStateView built from plain data, for the SNMP tests and bench: the agent serves
 // whatever the view holds, so the tests can compare every walked value with these arrays.
 
+import { viewOf, type StatusSnapshot } from '../../shared/status.js';
 import type {
-  AgentStateView,
   AgentSummary,
   EventStatus,
   NeighborStatus,
@@ -12,27 +12,8 @@ import type {
   VtepStatus,
 } from '../../shared/status.js';
 
-export interface ViewData {
-  summary: AgentSummary;
-  ports: PortStatus[];
-  vms: VmStatus[];
-  vnics: VnicStatus[];
-  vteps: VtepStatus[];
-  events: EventStatus[];
-  neighbors: NeighborStatus[];
-}
-
-export function viewOf(d: ViewData): AgentStateView {
-  return {
-    summary: () => d.summary,
-    ports: () => d.ports,
-    vms: () => d.vms,
-    vnics: () => d.vnics,
-    vteps: () => d.vteps,
-    events: () => d.events,
-    neighbors: () => d.neighbors,
-  };
-}
+export type ViewData = StatusSnapshot;
+export { viewOf };
 
 /** A small switch: two ports (one frozen), three VMs, vNICs, a VTEP, events, neighbours. */
 export function sampleData(vnicRows = 4): ViewData {
