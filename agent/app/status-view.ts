@@ -134,14 +134,13 @@ export function createStatusView(src: StatusSources, journal: JournalRing): Agen
             staticVlans: managed ? policyFor(src.policy, p.name).staticVlans : [],
             vlans: p.trunks,
             dynamicVlans: d ? [...d.needed.keys()].sort((a, b) => a - b) : [],
-            ownedVlans: [],
+            ownedVlans: src.controller.ownedVlans(p.name),
             missingVlans: o?.missing ?? [],
             surplusVlans: o?.surplus ?? [],
             state: o?.state ?? 'ok',
             reason: o?.reason ?? (d?.anomalies[0] ?? null),
           } satisfies PortStatus;
         })
-        .map((s) => ({ ...s, ownedVlans: src.controller.ownedVlans(s.name) }))
         .sort((a, b) => a.ifIndex - b.ifIndex);
     },
 
