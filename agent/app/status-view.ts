@@ -6,6 +6,7 @@ import type { FactBook } from '../core/facts.js';
 import { policyFor, isManaged } from '../core/desired.js';
 import type { Policy } from '../core/types.js';
 import { matchNeighbors } from '../core/match.js';
+import { globToRegExp } from '../core/glob.js';
 import type { JournalEntry, Neighbor, SourceStatus } from '../../shared/model.js';
 import type {
   AgentStateView,
@@ -61,18 +62,19 @@ export function createStatusView(src: StatusSources, journal: JournalRing): Agen
     return n;
   };
 
+  const sortedVms = () => [...src.book.vms.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+
+  /** VM rows are numbered in key order; vNIC rows refer to those numbers. */
   const vmRows = (): VmStatus[] =>
-    [...src.book.vms.values()]
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map((vm, i) => ({
-        index: i + 1,
-        name: vm.name,
-        vcenter: vm.vcenter,
-        moid: vm.moid,
-        uuid: vm.uuid,
-        powerState: vm.powerState,
-        host: vm.host ? (src.book.hosts.get(vm.host)?.name ?? null) : null,
-      }));
+    sortedVms().map((vm, i) => ({
+      index: i + 1,
+      name: vm.name,
+      vcenter: vm.vcenter,
+      moid: vm.moid,
+      uuid: vm.uuid,
+      powerState: vm.powerState,
+      host: vm.host ? (src.book.hosts.get(vm.host)?.name ?? null) : null,
+    }));
 
   const portsFacingHost = (): Map<string, string> => {
     const out = new Map<string, string>();
@@ -149,9 +151,7 @@ export function createStatusView(src: StatusSources, journal: JournalRing): Agen
     vnics(): VnicStatus[] {
       const facing = portsFacingHost();
       const out: VnicStatus[] = [];
-      const vms = vmRows();
-      const byKey = [...src.book.vms.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      byKey.forEach((vm, i) => {
+      sortedVms().forEach((vm, i) => {
         for (const nic of vm.vnics) {
           const net = nic.network ? src.book.networks.get(nic.network) : undefined;
           const host = vm.host ? src.book.hosts.get(vm.host) : undefined;
@@ -161,13 +161,14 @@ export function createStatusView(src: StatusSources, journal: JournalRing): Agen
             const pg = host.portgroups.find((p) => p.name === net.name);
             if (pg?.vlan.kind === 'vlan') vlan = pg.vlan.vlan;
           }
-          const mapped = net ? src.policy.networks.map.find((m) => m.pattern === net.name) : undefined;
+          // the operator's mapping table wins, as in the core (rule 1)
+          const mapped = net ? src.policy.networks.map.find((m) => globToRegExp(m.pattern).test(net.name)) : undefined;
           if (mapped) vlan = mapped.vlan;
           const vni = net ? (src.policy.overlay?.networks.find((o) => o.portgroup === net.name)?.vni ?? null) : null;
           const port = vm.host ? facing.get(vm.host) : undefined;
           out.push({
             index: out.length + 1,
-            vmIndex: vms[i]!.index,
+            vmIndex: i + 1,
             vmName: vm.name,
             mac: nic.mac,
             portgroup: net?.name ?? null,
